@@ -1,0 +1,51 @@
+"""Domain exceptions. Core code raises these; the CLI turns them into one-line errors."""
+
+from __future__ import annotations
+
+
+class ForecastsError(Exception):
+    """Base class. ``exit_code`` is what the CLI exits with."""
+
+    exit_code = 1
+
+
+class BadInput(ForecastsError):
+    """The user gave something malformed or inconsistent. Nothing was written."""
+
+    exit_code = 2
+
+
+class NotFound(BadInput):
+    """A referenced object does not exist."""
+
+
+class QuestionNotFound(NotFound):
+    def __init__(self, question_id: str) -> None:
+        super().__init__(f"no question with id {question_id!r}; see `forecasts list`")
+        self.question_id = question_id
+
+
+class PersonNotFound(NotFound):
+    def __init__(self, handle: str) -> None:
+        super().__init__(f"no person with handle {handle!r}; add them with `forecasts people add {handle}`")
+        self.handle = handle
+
+
+class InvalidValue(BadInput):
+    """A forecast value or outcome that does not fit the question."""
+
+
+class NotAllowed(BadInput):
+    """The action is well-formed but the question's state or the person's role forbids it."""
+
+
+class Conflict(BadInput):
+    """The change would overwrite something that needs an explicit override."""
+
+
+class QuestionsFileError(BadInput):
+    """questions.yaml is unreadable or invalid; the message names file and line."""
+
+
+class DatabaseError(ForecastsError):
+    """The database is unreachable, uninitialised or at the wrong schema version."""

@@ -1,0 +1,189 @@
+"""Validated input models (pydantic). SQLModel table models skip validation, so all
+input, from the CLI or from questions.yaml, passes through these first."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+QUESTION_ID_RE = r"^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$"
+HANDLE_RE = r"^[a-z0-9][a-z0-9_.-]{0,39}$"
+
+QuestionType = Literal["binary", "choice", "numeric"]
+QuestionId = Annotated[str, StringConstraints(pattern=QUESTION_ID_RE)]
+Handle = Annotated[str, StringConstraints(pattern=HANDLE_RE)]
+NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+_URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
+
+
+def check_url(url: str) -> str:
+    """Only absolute http(s) URLs are accepted anywhere a link is stored."""
+    url = url.strip()
+    if not _URL_RE.match(url):
+        raise ValueError(f"{url!r} is not an http(s) URL")
+    return url
+
+
+class Source(BaseModel):
+    """An authoritative source a reviewer consults: a name, a URL, or both."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = None
+    url: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str | None) -> str | None:
+        return None if v is None else check_url(v)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_string(cls, data: Any) -> Any:
+        # A bare string is a URL if it looks like one, otherwise a name.
+        if isinstance(data, str):
+            return {"url": data} if data.strip().lower().startswith(("http://", "https://")) else {"name": data}
+        return data
+
+    @model_validator(mode="after")
+    def _something(self) -> Source:
+        if not self.name and not self.url:
+            raise ValueError("a source needs a name or a url")
+        return self
+
+
+class Claim(BaseModel):
+    """The paper's section heading and the exact sentence a question tests."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    section: NonEmpty
+    quote: NonEmpty
+
+
+class QuestionSpec(BaseModel):
+    """One question as written in questions.yaml or given to `forecasts add`."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    id: QuestionId
+    title: NonEmpty
+    type: QuestionType = "binary"
+    options: list[NonEmpty] | None = None
+    unit: str | None = None
+    min: float | None = None
+    max: float | None = None
+    criteria: NonEmpty
+    fine_print: str | None = None
+    sources: list[Source] = Field(default_factory=list)
+    opens: dt.date
+    closes: dt.date
+    resolve_by: dt.date
+    tags: list[NonEmpty] = Field(default_factory=list)
+    claim: Claim | None = None
+    paper_forecast: float | dict[str, float] | None = None
+    news: str | None = None
+    resolution_terms: list[NonEmpty] = Field(default_factory=list)
+    reviewers: list[Handle] = Field(default_factory=list)
+
+    @field_validator("opens", "closes", "resolve_by", mode="before")
+    @classmethod
+    def _iso_date(cls, v: Any) -> Any:
+        if isinstance(v, dt.datetime):
+            raise ValueError("give a date (YYYY-MM-DD), not a datetime")
+        if isinstance(v, str):
+            try:
+                return dt.date.fromisoformat(v.strip())
+            except ValueError:
+                raise ValueError(f"{v!r} is not an ISO date (YYYY-MM-DD)") from None
+        return v
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, v: list[str]) -> list[str]:
+        return list(dict.fromkeys(t.lower() for t in v))
+
+    @model_validator(mode="after")
+    def _consistent(self) -> QuestionSpec:
+        if not (self.opens <= self.closes <= self.resolve_by):
+            raise ValueError(
+                f"dates must satisfy opens <= closes <= resolve_by "
+                f"(got {self.opens}, {self.closes}, {self.resolve_by})"
+            )
+        if self.type == "choice":
+            if not self.options or len(self.options) < 2:
+                raise ValueError("a choice question needs at least two options")
+            lowered = [o.lower() for o in self.options]
+            if len(set(lowered)) != len(lowered):
+                raise ValueError("choice options must be unique (case-insensitively)")
+            for o in self.options:
+                if o.lower() in {"annul", "annulled"} or "=" in o or "," in o:
+                    raise ValueError(f"option name {o!r} is reserved or contains '=' or ','")
+        elif self.options:
+            raise ValueError(f"options are only for choice questions, not {self.type}")
+        if self.type == "numeric":
+            if self.min is None or self.max is None:
+                raise ValueError("a numeric question needs min and max")
+            if not (math.isfinite(self.min) and math.isfinite(self.max)) or self.min >= self.max:
+                raise ValueError("numeric range needs finite min < max")
+        elif self.min is not None or self.max is not None or self.unit:
+            raise ValueError(f"min, max and unit are only for numeric questions, not {self.type}")
+        if self.paper_forecast is not None:
+            # Reuse the forecast rules so the paper is held to what people are held to.
+            from forecasts.errors import InvalidValue
+            from forecasts.values import normalize_value
+
+            try:
+                self.paper_forecast = normalize_value(self, self.paper_forecast)
+            except InvalidValue as e:
+                raise ValueError(f"paper_forecast: {e}") from None
+        return self
+
+
+class QuestionsFile(BaseModel):
+    """The top level of questions.yaml."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: Literal[1] = 1
+    questions: list[QuestionSpec]
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> QuestionsFile:
+        seen: set[str] = set()
+        for q in self.questions:
+            if q.id in seen:
+                raise ValueError(f"duplicate question id {q.id!r}")
+            seen.add(q.id)
+        return self
+
+
+class PersonSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    handle: Handle
+    name: str | None = None
+    email: str | None = None
+    roles: list[Literal["forecaster", "reviewer"]] = Field(default_factory=lambda: ["forecaster"])
+    digest: bool = True
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", v):
+            raise ValueError(f"{v!r} is not an email address")
+        return v

@@ -1,0 +1,203 @@
+"""Parsing and checking forecast values and outcomes. Pure functions, no I/O.
+
+A *value* is what a forecaster says:
+  binary  -> float P(yes)                       "0.7", "70%", "7:3"
+  choice  -> {option: probability}, sums to 1   "A=0.2,B=0.5,C=0.3"
+  numeric -> {"p10": x, ..., "p90": y}          "p10=3.5,p50=5.6,p90=7" (p50 required)
+
+An *outcome* is what a reviewer says: "yes"/"no", an option name, a number, or "annulled".
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+from forecasts.errors import InvalidValue
+
+PROB_MIN = 0.001
+PROB_MAX = 0.999
+SUM_TOLERANCE = 0.005
+QUANTILES = ("p10", "p25", "p50", "p75", "p90")
+ANNULLED = "annulled"
+
+Value = float | dict[str, float]
+
+
+class QuestionShape(Protocol):
+    """What value parsing needs to know about a question."""
+
+    type: str
+    options: Sequence[str] | None
+    min: float | None
+    max: float | None
+
+
+def _number(text: str, what: str) -> float:
+    try:
+        x = float(text)
+    except (TypeError, ValueError):
+        raise InvalidValue(f"{what}: {text!r} is not a number") from None
+    if not math.isfinite(x):
+        raise InvalidValue(f"{what}: {text!r} is not a finite number")
+    return x
+
+
+def parse_probability(text: str) -> float:
+    """'0.7', '70%' or odds '7:3' -> 0.7 (range is checked separately)."""
+    s = str(text).strip()
+    if s.endswith("%"):
+        return _number(s[:-1].strip(), "percentage") / 100.0
+    if ":" in s:
+        a, _, b = s.partition(":")
+        yes, no = _number(a.strip(), "odds"), _number(b.strip(), "odds")
+        if yes < 0 or no < 0 or yes + no == 0:
+            raise InvalidValue(f"odds {s!r} must be two non-negative numbers, not both zero")
+        return yes / (yes + no)
+    return _number(s, "probability")
+
+
+def _check_prob(p: float, what: str) -> float:
+    if not (PROB_MIN <= p <= PROB_MAX):
+        raise InvalidValue(
+            f"{what} {p:g} is out of range; probabilities must lie in [{PROB_MIN}, {PROB_MAX}]"
+        )
+    return p
+
+
+def _pairs(text: str) -> list[tuple[str, str]]:
+    pairs = []
+    for part in str(text).split(","):
+        if not part.strip():
+            continue
+        key, sep, val = part.partition("=")
+        if not sep:
+            raise InvalidValue(f"{part.strip()!r} is not NAME=VALUE")
+        pairs.append((key.strip(), val.strip()))
+    if not pairs:
+        raise InvalidValue("empty value")
+    return pairs
+
+
+def _match_option(name: str, options: Sequence[str]) -> str:
+    for o in options:
+        if o == name:
+            return o
+    lowered = [o for o in options if o.lower() == name.lower()]
+    if len(lowered) == 1:
+        return lowered[0]
+    raise InvalidValue(f"{name!r} is not an option; options are: {', '.join(options)}")
+
+
+def normalize_value(q: QuestionShape, raw: Any) -> Value:
+    """Parse and validate a forecast value for question ``q``. Raises InvalidValue."""
+    if q.type == "binary":
+        p = float(raw) if isinstance(raw, int | float) and not isinstance(raw, bool) else None
+        if p is None:
+            if not isinstance(raw, str):
+                raise InvalidValue("a binary forecast is one probability, e.g. 0.7, 70% or 7:3")
+            p = parse_probability(raw)
+        return _check_prob(p, "probability")
+
+    if q.type == "choice":
+        options = list(q.options or [])
+        items: list[tuple[str, Any]]
+        if isinstance(raw, Mapping):
+            items = list(raw.items())
+        elif isinstance(raw, str):
+            items = list(_pairs(raw))
+        else:
+            raise InvalidValue("a choice forecast is OPTION=P pairs, e.g. " + _example(options))
+        probs: dict[str, float] = {}
+        for name, val in items:
+            opt = _match_option(str(name), options)
+            if opt in probs:
+                raise InvalidValue(f"option {opt!r} given twice")
+            p = parse_probability(val) if isinstance(val, str) else _number(val, opt)
+            probs[opt] = _check_prob(p, f"probability of {opt!r}")
+        missing = [o for o in options if o not in probs]
+        if missing:
+            raise InvalidValue(f"missing probabilities for {', '.join(missing)}; give every option")
+        total = sum(probs.values())
+        if abs(total - 1.0) > SUM_TOLERANCE:
+            raise InvalidValue(f"choice probabilities sum to {total:g}; they must sum to 1")
+        # Store exactly normalised values in option order.
+        return {o: probs[o] / total for o in options}
+
+    if q.type == "numeric":
+        if isinstance(raw, Mapping):
+            items = [(str(k), v) for k, v in raw.items()]
+        elif isinstance(raw, str):
+            items = list(_pairs(raw))
+        else:
+            raise InvalidValue("a numeric forecast is quantiles, e.g. p10=3.5,p50=5.6,p90=7")
+        qs: dict[str, float] = {}
+        for key, val in items:
+            k = key.lower()
+            if k not in QUANTILES:
+                raise InvalidValue(f"{key!r} is not a quantile; use {', '.join(QUANTILES)}")
+            if k in qs:
+                raise InvalidValue(f"quantile {k} given twice")
+            qs[k] = _number(val, k) if isinstance(val, str) else _number(val, k)
+        if "p50" not in qs:
+            raise InvalidValue("a numeric forecast needs at least p50")
+        ordered = {k: qs[k] for k in QUANTILES if k in qs}
+        vals = list(ordered.values())
+        if any(b < a for a, b in zip(vals, vals[1:], strict=False)):
+            raise InvalidValue("quantiles must be non-decreasing (p10 <= p25 <= p50 <= p75 <= p90)")
+        lo, hi = q.min, q.max
+        if lo is not None and hi is not None:
+            for k, v in ordered.items():
+                if not (lo <= v <= hi):
+                    raise InvalidValue(f"{k}={v:g} is outside the question's range [{lo:g}, {hi:g}]")
+        return ordered
+
+    raise InvalidValue(f"unknown question type {q.type!r}")
+
+
+def _example(options: Sequence[str]) -> str:
+    if not options:
+        return "A=0.5,B=0.5"
+    share = round(1 / len(options), 2)
+    return ",".join(f"{o}={share}" for o in options)
+
+
+def normalize_outcome(q: QuestionShape, raw: str) -> str:
+    """Parse a resolution outcome into its stored form. Raises InvalidValue."""
+    s = str(raw).strip()
+    if s.lower() in {"annul", "annulled"}:
+        return ANNULLED
+    if q.type == "binary":
+        if s.lower() in {"yes", "no"}:
+            return s.lower()
+        raise InvalidValue(f"outcome {s!r} does not fit a binary question; use yes, no or annul")
+    if q.type == "choice":
+        try:
+            return _match_option(s, list(q.options or []))
+        except InvalidValue:
+            raise InvalidValue(
+                f"outcome {s!r} is not an option; use one of {', '.join(q.options or [])} or annul"
+            ) from None
+    if q.type == "numeric":
+        try:
+            x = float(s)
+        except ValueError:
+            raise InvalidValue(f"outcome {s!r} is not a number; give a number or annul") from None
+        if not math.isfinite(x):
+            raise InvalidValue(f"outcome {s!r} is not a finite number")
+        if q.min is not None and q.max is not None and not (q.min <= x <= q.max):
+            raise InvalidValue(f"outcome {x:g} is outside the question's range [{q.min:g}, {q.max:g}]")
+        return repr(x) if not x.is_integer() else str(int(x)) if abs(x) < 1e15 else repr(x)
+    raise InvalidValue(f"unknown question type {q.type!r}")
+
+
+def format_value(value: Value | None) -> str:
+    """Short human form: 0.7 -> '70%', dicts -> 'A=20% B=80%' or 'p10=3 p50=5'."""
+    if value is None:
+        return "-"
+    if isinstance(value, int | float):
+        return f"{value:.0%}" if round(value * 100, 6).is_integer() else f"{value:.1%}"
+    if all(k in QUANTILES for k in value):
+        return " ".join(f"{k}={v:g}" for k, v in value.items())
+    return " ".join(f"{k}={v:.0%}" for k, v in value.items())
