@@ -1,0 +1,5 @@
+"""`forecasts report`: scores and calibration."""
+
+import typer
+
+app = typer.Typer(help="Scores and calibration.")
