@@ -27,7 +27,9 @@ class QuestionNotFound(NotFound):
 
 class PersonNotFound(NotFound):
     def __init__(self, handle: str) -> None:
-        super().__init__(f"no person with handle {handle!r}; add them with `forecasts people add {handle}`")
+        super().__init__(
+            f"no person with handle {handle!r}; add them with `forecasts people add {handle}`"
+        )
         self.handle = handle
 
 

@@ -61,9 +61,13 @@ def load_questions_file(path: str | Path) -> list[QuestionSpec]:
 
     extra = sorted(set(data) - {"questions", "version"})
     if extra:
-        raise QuestionsFileError(f"{path}:1: unknown top-level key {extra[0]!r}; expected 'questions'")
+        raise QuestionsFileError(
+            f"{path}:1: unknown top-level key {extra[0]!r}; expected 'questions'"
+        )
     if data.get("version", 1) != 1:
-        raise QuestionsFileError(f"{path}:1: unsupported version {data.get('version')!r}; expected 1")
+        raise QuestionsFileError(
+            f"{path}:1: unsupported version {data.get('version')!r}; expected 1"
+        )
 
     specs: list[QuestionSpec] = []
     seen: dict[str, int] = {}

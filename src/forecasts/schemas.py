@@ -54,7 +54,8 @@ class Source(BaseModel):
     def _from_string(cls, data: Any) -> Any:
         # A bare string is a URL if it looks like one, otherwise a name.
         if isinstance(data, str):
-            return {"url": data} if data.strip().lower().startswith(("http://", "https://")) else {"name": data}
+            is_url = data.strip().lower().startswith(("http://", "https://"))
+            return {"url": data} if is_url else {"name": data}
         return data
 
     @model_validator(mode="after")

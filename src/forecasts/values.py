@@ -10,6 +10,7 @@ An *outcome* is what a reviewer says: "yes"/"no", an option name, a number, or "
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
@@ -139,18 +140,20 @@ def normalize_value(q: QuestionShape, raw: Any) -> Value:
                 raise InvalidValue(f"{key!r} is not a quantile; use {', '.join(QUANTILES)}")
             if k in qs:
                 raise InvalidValue(f"quantile {k} given twice")
-            qs[k] = _number(val, k) if isinstance(val, str) else _number(val, k)
+            qs[k] = _number(val, k)
         if "p50" not in qs:
             raise InvalidValue("a numeric forecast needs at least p50")
         ordered = {k: qs[k] for k in QUANTILES if k in qs}
         vals = list(ordered.values())
-        if any(b < a for a, b in zip(vals, vals[1:], strict=False)):
+        if any(b < a for a, b in itertools.pairwise(vals)):
             raise InvalidValue("quantiles must be non-decreasing (p10 <= p25 <= p50 <= p75 <= p90)")
         lo, hi = q.min, q.max
         if lo is not None and hi is not None:
             for k, v in ordered.items():
                 if not (lo <= v <= hi):
-                    raise InvalidValue(f"{k}={v:g} is outside the question's range [{lo:g}, {hi:g}]")
+                    raise InvalidValue(
+                        f"{k}={v:g} is outside the question's range [{lo:g}, {hi:g}]"
+                    )
         return ordered
 
     raise InvalidValue(f"unknown question type {q.type!r}")
@@ -187,8 +190,10 @@ def normalize_outcome(q: QuestionShape, raw: str) -> str:
         if not math.isfinite(x):
             raise InvalidValue(f"outcome {s!r} is not a finite number")
         if q.min is not None and q.max is not None and not (q.min <= x <= q.max):
-            raise InvalidValue(f"outcome {x:g} is outside the question's range [{q.min:g}, {q.max:g}]")
-        return repr(x) if not x.is_integer() else str(int(x)) if abs(x) < 1e15 else repr(x)
+            raise InvalidValue(
+                f"outcome {x:g} is outside the question's range [{q.min:g}, {q.max:g}]"
+            )
+        return str(int(x)) if x.is_integer() and abs(x) < 1e15 else repr(x)
     raise InvalidValue(f"unknown question type {q.type!r}")
 
 

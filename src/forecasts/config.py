@@ -1,0 +1,108 @@
+"""Configuration in one typed place: ``forecasts.toml`` plus ``FORECASTS_*`` variables.
+
+Precedence, highest first: command-line options (``--db``), environment variables,
+the TOML file, built-in defaults. The file is ``--config PATH``, else ``$FORECASTS_CONFIG``,
+else ``./forecasts.toml`` when it exists. Loading is lazy: nothing is read until a
+command needs it.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from forecasts.errors import BadInput
+
+DEFAULT_DATABASE_URL = "sqlite:///forecasts.db"
+DEFAULT_CONFIG_FILE = "forecasts.toml"
+
+
+class DatabaseSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = DEFAULT_DATABASE_URL
+    #: How long a writer waits for a SQLite lock before giving up, in seconds.
+    busy_timeout: float = Field(default=30.0, gt=0)
+
+
+def _news_settings() -> Any:
+    try:
+        from forecasts.news.settings import NewsSettings
+    except ImportError:  # the news package is optional at this layer
+        return dict
+    return NewsSettings
+
+
+class Settings(BaseModel):
+    """Everything configurable. Sections mirror the TOML tables."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    news: Any = None
+    config_file: Path | None = None
+
+    def model_post_init(self, __context: Any) -> None:
+        cls = _news_settings()
+        if cls is not dict:
+            data = self.news if isinstance(self.news, dict) else {}
+            if not isinstance(self.news, cls):
+                self.news = cls.model_validate(data)
+
+
+# Environment variables that map to settings, besides FORECASTS_CONFIG.
+ENV_MAP: dict[str, tuple[str, str]] = {
+    "FORECASTS_DATABASE_URL": ("database", "url"),
+}
+
+
+def _first_error(err: ValidationError) -> str:
+    e = err.errors()[0]
+    loc = ".".join(str(p) for p in e.get("loc", ()))
+    return f"{loc}: {e.get('msg', 'invalid')}" if loc else str(e.get("msg"))
+
+
+def config_path(explicit: str | Path | None = None) -> Path | None:
+    """The config file in force, or None when there is none."""
+    if explicit:
+        p = Path(explicit)
+        if not p.is_file():
+            raise BadInput(f"config file {p} not found; check --config or FORECASTS_CONFIG")
+        return p
+    env = os.environ.get("FORECASTS_CONFIG")
+    if env:
+        p = Path(env)
+        if not p.is_file():
+            raise BadInput(f"config file {p} (from FORECASTS_CONFIG) not found")
+        return p
+    p = Path(DEFAULT_CONFIG_FILE)
+    return p if p.is_file() else None
+
+
+def load_settings(*, config: str | Path | None = None, database_url: str | None = None) -> Settings:
+    """Read the TOML file and environment; apply explicit overrides."""
+    path = config_path(config)
+    data: dict[str, Any] = {}
+    if path is not None:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as e:
+            raise BadInput(f"{path}: invalid TOML: {e}") from None
+        except OSError as e:
+            raise BadInput(f"{path}: cannot read: {e}") from None
+    for var, (section, key) in ENV_MAP.items():
+        value = os.environ.get(var)
+        if value:
+            data.setdefault(section, {})[key] = value
+    if database_url:
+        data.setdefault("database", {})["url"] = database_url
+    try:
+        settings = Settings.model_validate({**data, "config_file": path})
+    except ValidationError as e:
+        where = str(path) if path else "configuration"
+        raise BadInput(f"{where}: {_first_error(e)}") from None
+    return settings

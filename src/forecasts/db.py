@@ -1,0 +1,204 @@
+"""Engines, sessions and migrations.
+
+SQLite is tuned so the CLI and a running scheduler can share one file: WAL journal,
+foreign keys on, a busy timeout, and write transactions that take the write lock up
+front (``BEGIN IMMEDIATE``) so two writers queue on the busy timeout instead of one
+failing with "database is locked" when it upgrades a read lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import functools
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from forecasts.errors import DatabaseError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection, Engine
+    from sqlmodel import Session
+
+# Set while a write session is opening, so the SQLite "begin" hook takes the write lock.
+_immediate: contextvars.ContextVar[bool] = contextvars.ContextVar("immediate", default=False)
+
+
+def load_models() -> Any:
+    """Import every table module so ``SQLModel.metadata`` is complete; return the metadata."""
+    from sqlmodel import SQLModel
+
+    import forecasts.models
+
+    with contextlib.suppress(ImportError):
+        import forecasts.news.models  # noqa: F401
+    return SQLModel.metadata
+
+
+def normalize_url(url: str) -> str:
+    """Accept ``postgresql://`` as shorthand for the psycopg 3 driver."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+@functools.cache
+def get_engine(url: str, busy_timeout: float = 30.0) -> Engine:
+    """One engine per URL per process."""
+    from sqlalchemy import create_engine, event
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    url = normalize_url(url)
+    try:
+        if url.startswith("sqlite"):
+            engine = create_engine(
+                url, connect_args={"timeout": busy_timeout, "check_same_thread": False}
+            )
+            _tune_sqlite(engine, busy_timeout)
+        else:
+            engine = create_engine(url, pool_pre_ping=True)
+    except (ArgumentError, NoSuchModuleError) as e:
+        raise DatabaseError(f"cannot use database URL {safe_url(url)}: {e}") from None
+    except ModuleNotFoundError as e:
+        raise DatabaseError(
+            f"the driver for {safe_url(url)} is not installed ({e.name}); "
+            "for PostgreSQL run: pip install 'forecasts[postgres]'"
+        ) from None
+    del event
+    return engine
+
+
+def _tune_sqlite(engine: Engine, busy_timeout: float) -> None:
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, decide when transactions begin.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if _immediate.get() else "BEGIN")
+
+
+def safe_url(url: str) -> str:
+    """The URL with any password masked, for messages."""
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "<database url>"
+
+
+@contextmanager
+def session_scope(engine: Engine, *, write: bool = False) -> Iterator[Session]:
+    """A session in one transaction: committed on success, rolled back on any error.
+
+    ``write=True`` takes SQLite's write lock at BEGIN, so concurrent writers wait their
+    turn (busy timeout) rather than failing midway.
+    """
+    from sqlalchemy.exc import OperationalError
+    from sqlmodel import Session
+
+    session = Session(engine, expire_on_commit=False)
+    token = _immediate.set(write)
+    try:
+        session.connection()  # begin now, under the right lock mode
+        _immediate.reset(token)
+        token = None
+        yield session
+        session.commit()
+    except OperationalError as e:
+        session.rollback()
+        raise DatabaseError(_explain(e, engine)) from None
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        if token is not None:
+            _immediate.reset(token)
+        session.close()
+
+
+def _explain(e: Exception, engine: Engine) -> str:
+    msg = str(getattr(e, "orig", e)).strip().splitlines()[0]
+    if "no such table" in msg or ("does not exist" in msg and "relation" in msg):
+        return f"database {safe_url(str(engine.url))} is not initialised; run `forecasts init`"
+    return f"database error ({safe_url(str(engine.url))}): {msg}"
+
+
+# ---------------------------------------------------------------- migrations
+
+
+def alembic_config(connection: Connection | None = None) -> Any:
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", "forecasts:migrations")
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The schema revision recorded in the database, or None for an empty database."""
+    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    except OperationalError as e:
+        raise DatabaseError(_explain(e, engine)) from None
+
+
+def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str]:
+    """Bring the schema up to ``revision``; return (before, after)."""
+    from alembic import command
+    from sqlalchemy.exc import OperationalError
+
+    before = current_revision(engine)
+    try:
+        token = _immediate.set(True)
+        try:
+            with engine.begin() as conn:
+                command.upgrade(alembic_config(conn), revision)
+        finally:
+            _immediate.reset(token)
+    except OperationalError as e:
+        raise DatabaseError(_explain(e, engine)) from None
+    after = current_revision(engine)
+    assert after is not None
+    return before, after
+
+
+def require_current(engine: Engine) -> None:
+    """Refuse to work on a database that is missing or behind the code's schema."""
+    rev = current_revision(engine)
+    if rev is None:
+        raise DatabaseError(
+            f"database {safe_url(str(engine.url))} is not initialised; run `forecasts init`"
+        )
+    head = head_revision()
+    if rev != head:
+        raise DatabaseError(
+            f"database schema is at {rev} but this version needs {head}; run `forecasts db upgrade`"
+        )

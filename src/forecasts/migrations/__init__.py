@@ -1,0 +1,1 @@
+"""Alembic migrations, shipped inside the package. Run through `forecasts db upgrade`."""

@@ -1,0 +1,1 @@
+"""News: pull articles for every question, match them, store them."""
