@@ -206,3 +206,13 @@ def format_value(value: Value | None) -> str:
     if all(k in QUANTILES for k in value):
         return " ".join(f"{k}={v:g}" for k, v in value.items())
     return " ".join(f"{k}={v:.0%}" for k, v in value.items())
+
+
+def fits(q: QuestionShape, value: Any) -> bool:
+    """Whether a stored value still has the question's shape (its type or options may have
+    been changed with `sync --force` after the value was recorded)."""
+    try:
+        normalize_value(q, value)
+    except InvalidValue:
+        return False
+    return True

@@ -1,0 +1,88 @@
+"""The `forecasts` command line. Each noun has its own module; commands parse input,
+call one core function, and print. Domain errors become one-line messages here, once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+from typer.core import TyperGroup
+
+from forecasts import __version__
+from forecasts.cli import _common, db, forecasting, news, people, questions, report, transfer
+from forecasts.errors import ForecastsError
+
+
+class _Group(TyperGroup):
+    """Turns ForecastsError into `Error: ...` on stderr with the error's exit code."""
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ForecastsError as e:
+            typer.echo(f"Error: {e}", err=True)
+            ctx.exit(e.exit_code)
+
+    def list_commands(self, ctx: typer.Context) -> list[str]:
+        # Keep the order commands were registered in: the order people use them.
+        return list(self.commands)
+
+
+app = typer.Typer(
+    cls=_Group,
+    name="forecasts",
+    help="Track forecasting questions from a paper: forecasts, resolutions, news, scores.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    add_completion=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"forecasts {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    database: str | None = typer.Option(
+        None,
+        "--db",
+        metavar="URL",
+        help="Database URL [env FORECASTS_DATABASE_URL; default sqlite:///forecasts.db].",
+    ),
+    config: str | None = typer.Option(
+        None,
+        "--config",
+        metavar="PATH",
+        help="Config file [env FORECASTS_CONFIG; default ./forecasts.toml].",
+    ),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    _common.reset_state(database_url=database, config=config)
+
+
+app.command("init")(db.init)
+app.add_typer(db.app, name="db")
+app.command("sync")(questions.sync)
+app.command("add")(questions.add)
+app.command("list")(questions.list_)
+app.command("show")(questions.show)
+app.command("due")(questions.due)
+app.add_typer(people.app, name="people")
+app.command("predict")(forecasting.predict)
+app.command("resolve")(forecasting.resolve)
+app.command("export")(transfer.export)
+app.command("import")(transfer.import_)
+app.add_typer(news.app, name="news")
+if hasattr(report, "report"):
+    app.command("report")(report.report)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

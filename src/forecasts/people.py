@@ -1,0 +1,63 @@
+"""People: forecasters and reviewers. The paper itself is the forecaster ``paper``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from forecasts import clock
+from forecasts.errors import Conflict, PersonNotFound
+from forecasts.models import Person
+from forecasts.schemas import PersonSpec
+
+PAPER = "paper"
+
+
+def ensure_paper(session: Session) -> Person:
+    """The ``paper`` forecaster exists in every initialised database."""
+    p = session.get(Person, PAPER)
+    if p is None:
+        p = Person(
+            handle=PAPER,
+            name="The paper (implied by its wording)",
+            roles=["forecaster"],
+            digest=False,
+            created_at=clock.now(),
+        )
+        session.add(p)
+        session.flush()
+    return p
+
+
+def add_person(session: Session, *, spec: PersonSpec) -> Person:
+    if session.get(Person, spec.handle) is not None:
+        raise Conflict(f"a person with handle {spec.handle!r} already exists")
+    p = Person(**spec.model_dump(), created_at=clock.now())
+    session.add(p)
+    session.flush()
+    return p
+
+
+def get_person(session: Session, *, handle: str) -> Person:
+    p = session.get(Person, handle)
+    if p is None:
+        raise PersonNotFound(handle)
+    return p
+
+
+def person_dict(p: Person) -> dict[str, Any]:
+    return {
+        "handle": p.handle,
+        "name": p.name,
+        "email": p.email,
+        "roles": list(p.roles),
+        "digest": p.digest,
+        "created_at": p.created_at.isoformat().replace("+00:00", "Z"),
+    }
+
+
+def list_people(session: Session) -> list[dict[str, Any]]:
+    people = session.execute(select(Person).order_by(Person.handle)).scalars()  # type: ignore[arg-type]
+    return [person_dict(p) for p in people]

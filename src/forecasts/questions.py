@@ -1,0 +1,433 @@
+"""Questions: adding, syncing from questions.yaml, derived status, and read views."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from forecasts import clock
+from forecasts.aggregate import crowd
+from forecasts.errors import Conflict, QuestionNotFound
+from forecasts.models import Forecast, Question, QuestionRevision, Resolution
+from forecasts.people import PAPER, ensure_paper
+from forecasts.schemas import QuestionSpec
+from forecasts.values import ANNULLED, Value, fits
+
+STATUSES = ("upcoming", "open", "closed", "overdue", "resolved", "annulled")
+#: Fields whose change alters what forecasts mean; guarded by `sync --force`.
+PROTECTED = ("type", "options", "criteria", "range_min", "range_max")
+
+
+# ---------------------------------------------------------------- status (pure)
+
+
+def status_of(q: Question, resolution: Resolution | None, at: dt.datetime) -> str:
+    """The status at instant ``at``. Never stored, always derived."""
+    if resolution is not None:
+        return "annulled" if resolution.outcome == ANNULLED else "resolved"
+    if at < clock.start_of_day(q.opens):
+        return "upcoming"
+    if at < clock.end_of_day(q.closes):
+        return "open"
+    if at < clock.end_of_day(q.resolve_by):
+        return "closed"
+    return "overdue"
+
+
+def as_of_instant(as_of: dt.date | None) -> dt.datetime:
+    """``--as-of DAY`` means the state at the end of that UTC day; default is now."""
+    if as_of is None:
+        return clock.now()
+    return clock.end_of_day(as_of) - dt.timedelta(microseconds=1)
+
+
+# ---------------------------------------------------------------- writing
+
+
+def spec_fields(spec: QuestionSpec) -> dict[str, Any]:
+    """Map a validated spec onto Question columns."""
+    return {
+        "title": spec.title,
+        "type": spec.type,
+        "options": list(spec.options) if spec.options else None,
+        "unit": spec.unit,
+        "range_min": spec.min,
+        "range_max": spec.max,
+        "criteria": spec.criteria,
+        "fine_print": spec.fine_print,
+        "sources": [s.model_dump(exclude_none=True) for s in spec.sources],
+        "opens": spec.opens,
+        "closes": spec.closes,
+        "resolve_by": spec.resolve_by,
+        "tags": list(spec.tags),
+        "claim_section": spec.claim.section if spec.claim else None,
+        "claim_quote": spec.claim.quote if spec.claim else None,
+        "news_query": spec.news,
+        "resolution_terms": list(spec.resolution_terms),
+        "reviewers": list(spec.reviewers),
+    }
+
+
+def get_question(session: Session, *, question_id: str) -> Question:
+    q = session.get(Question, question_id)
+    if q is None:
+        raise QuestionNotFound(question_id)
+    return q
+
+
+def _record_paper_forecast(session: Session, q: Question, value: Value) -> bool:
+    """Record the paper's forecast at the question's opening unless it is already current."""
+    latest = session.execute(
+        select(Forecast)
+        .where(Forecast.question_id == q.id, Forecast.person == PAPER)
+        .order_by(Forecast.made_at.desc(), Forecast.id.desc())  # type: ignore[union-attr]
+        .limit(1)
+    ).first()
+    latest_value = latest[0].value if latest is not None else None
+    if latest_value == value:
+        return False
+    ensure_paper(session)
+    session.add(
+        Forecast(
+            question_id=q.id,
+            person=PAPER,
+            value=value,
+            made_at=clock.start_of_day(q.opens),
+            note="implied by the paper's wording (questions.yaml paper_forecast)",
+        )
+    )
+    return True
+
+
+def add_question(session: Session, *, spec: QuestionSpec) -> Question:
+    """Create a question; refuse if the id is taken."""
+    if session.get(Question, spec.id) is not None:
+        raise Conflict(
+            f"question {spec.id!r} already exists; edit questions.yaml and run `forecasts sync`"
+        )
+    now = clock.now()
+    q = Question(id=spec.id, created_at=now, updated_at=now, **spec_fields(spec))
+    session.add(q)
+    session.flush()
+    if spec.paper_forecast is not None:
+        _record_paper_forecast(session, q, spec.paper_forecast)
+    return q
+
+
+@dataclass
+class SyncReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    #: Protected changes on questions with forecasts, applied only with --force.
+    forced: list[str] = field(default_factory=list)
+    #: Questions in the database that the file no longer lists (left alone).
+    missing: list[str] = field(default_factory=list)
+    dry_run: bool = False
+
+
+def _human_forecast_counts(session: Session, ids: Iterable[str]) -> dict[str, int]:
+    rows = session.execute(
+        select(Forecast.question_id, func.count())
+        .where(Forecast.question_id.in_(list(ids)), Forecast.person != PAPER)  # type: ignore[attr-defined]
+        .group_by(Forecast.question_id)
+    ).all()
+    return {qid: n for qid, n in rows}
+
+
+def sync_questions(
+    session: Session,
+    *,
+    specs: Sequence[QuestionSpec],
+    force: bool = False,
+    dry_run: bool = False,
+) -> SyncReport:
+    """Upsert questions by id. Protected fields of questions with forecasts change only
+    with ``force``, and every change to them is kept as a revision. Refuses as a whole,
+    writing nothing, when any question would change without ``force``."""
+    report = SyncReport(dry_run=dry_run)
+    existing = {q.id: q for q in session.execute(select(Question)).scalars()}
+    counts = _human_forecast_counts(session, existing)
+    plans: list[tuple[QuestionSpec, Question | None, dict[str, tuple[Any, Any]]]] = []
+    blocked: list[str] = []
+    for spec in specs:
+        q = existing.get(spec.id)
+        if q is None:
+            plans.append((spec, None, {}))
+            continue
+        new = spec_fields(spec)
+        changes = {k: (getattr(q, k), v) for k, v in new.items() if getattr(q, k) != v}
+        protected = [k for k in PROTECTED if k in changes]
+        if protected and counts.get(q.id, 0) > 0:
+            if not force:
+                blocked.append(f"{q.id} ({', '.join(protected)})")
+            else:
+                report.forced.append(q.id)
+        plans.append((spec, q, changes))
+    if blocked:
+        raise Conflict(
+            "refusing to change questions that already have forecasts: "
+            + "; ".join(blocked)
+            + ". Rerun with --force to apply and record a revision"
+        )
+    listed = {s.id for s in specs}
+    report.missing = sorted(set(existing) - listed)
+
+    now = clock.now()
+    for spec, q, changes in plans:
+        if q is None:
+            report.added.append(spec.id)
+            if not dry_run:
+                add_question(session, spec=spec)
+            continue
+        paper_changed = False
+        if not dry_run and spec.paper_forecast is not None:
+            # Apply the field changes first so the paper forecast uses the new opening day.
+            for k, (_, v) in changes.items():
+                setattr(q, k, v)
+            paper_changed = _record_paper_forecast(session, q, spec.paper_forecast)
+        elif dry_run and spec.paper_forecast is not None:
+            paper_changed = _paper_differs(session, q.id, spec.paper_forecast)
+        if not changes and not paper_changed:
+            report.unchanged.append(q.id)
+            continue
+        report.updated.append(q.id)
+        if dry_run:
+            continue
+        for k, (_, v) in changes.items():
+            setattr(q, k, v)
+        q.updated_at = now
+        guarded = {
+            k: [_jsonable(o), _jsonable(n)] for k, (o, n) in changes.items() if k in PROTECTED
+        }
+        if guarded:
+            session.add(
+                QuestionRevision(
+                    question_id=q.id,
+                    changed_at=now,
+                    changes=guarded,
+                    reason="sync --force" if q.id in report.forced else "sync",
+                    forced=q.id in report.forced,
+                )
+            )
+        session.add(q)
+    if not dry_run:
+        session.flush()
+    return report
+
+
+def _paper_differs(session: Session, question_id: str, value: Value) -> bool:
+    latest = session.execute(
+        select(Forecast.value)
+        .where(Forecast.question_id == question_id, Forecast.person == PAPER)
+        .order_by(Forecast.made_at.desc(), Forecast.id.desc())  # type: ignore[union-attr]
+        .limit(1)
+    ).first()
+    return latest is None or latest[0] != value
+
+
+def _jsonable(v: Any) -> Any:
+    return v.isoformat() if isinstance(v, dt.date) else v
+
+
+# ---------------------------------------------------------------- reading
+
+
+def current_resolutions(
+    session: Session, ids: Iterable[str] | None = None
+) -> dict[str, Resolution]:
+    """The newest resolution of each question (older ones are superseded)."""
+    stmt = select(Resolution).order_by(Resolution.id)  # type: ignore[arg-type]
+    if ids is not None:
+        stmt = stmt.where(Resolution.question_id.in_(list(ids)))  # type: ignore[attr-defined]
+    out: dict[str, Resolution] = {}
+    for r in session.execute(stmt).scalars():
+        out[r.question_id] = r
+    return out
+
+
+def latest_forecasts(
+    session: Session, ids: Iterable[str] | None = None, before: dt.datetime | None = None
+) -> dict[str, list[Forecast]]:
+    """Each person's latest forecast per question (made before ``before``), oldest first."""
+    stmt = select(Forecast)
+    if ids is not None:
+        stmt = stmt.where(Forecast.question_id.in_(list(ids)))  # type: ignore[attr-defined]
+    if before is not None:
+        stmt = stmt.where(Forecast.made_at <= before)  # type: ignore[arg-type]
+    stmt = stmt.order_by(Forecast.made_at, Forecast.id)  # type: ignore[arg-type]
+    latest: dict[tuple[str, str], Forecast] = {}
+    for f in session.execute(stmt).scalars():
+        latest[(f.question_id, f.person)] = f
+    by_q: dict[str, list[Forecast]] = defaultdict(list)
+    for f in sorted(latest.values(), key=lambda f: (f.made_at, f.id or 0)):
+        by_q[f.question_id].append(f)
+    return by_q
+
+
+def crowd_value(q: Question, latest: Sequence[Forecast]) -> Value | None:
+    """The crowd over latest forecasts (paper excluded, values that no longer fit skipped)."""
+    vals = [f.value for f in latest if f.person != PAPER and fits(q, f.value)]
+    return crowd(q.type, vals, q.options)
+
+
+def paper_value(q: Question, latest: Sequence[Forecast]) -> Value | None:
+    for f in latest:
+        if f.person == PAPER and fits(q, f.value):
+            return f.value  # type: ignore[no-any-return]
+    return None
+
+
+def _date(d: dt.date | None) -> str | None:
+    return d.isoformat() if d else None
+
+
+def _ts(t: dt.datetime | None) -> str | None:
+    return t.isoformat().replace("+00:00", "Z") if t else None
+
+
+def resolution_dict(r: Resolution, *, superseded: bool | None = None) -> dict[str, Any]:
+    d: dict[str, Any] = {
+        "outcome": r.outcome,
+        "by": r.by,
+        "resolved_on": _date(r.resolved_on),
+        "evidence": list(r.evidence),
+        "note": r.note,
+        "recorded_at": _ts(r.recorded_at),
+    }
+    if superseded is not None:
+        d["superseded"] = superseded
+        d["correction_reason"] = r.correction_reason
+    return d
+
+
+def summary(
+    q: Question, resolution: Resolution | None, latest: Sequence[Forecast], at: dt.datetime
+) -> dict[str, Any]:
+    """The list view of one question, as plain data."""
+    return {
+        "id": q.id,
+        "title": q.title,
+        "type": q.type,
+        "status": status_of(q, resolution, at),
+        "opens": _date(q.opens),
+        "closes": _date(q.closes),
+        "resolve_by": _date(q.resolve_by),
+        "tags": list(q.tags),
+        "options": q.options,
+        "unit": q.unit,
+        "min": q.range_min,
+        "max": q.range_max,
+        "forecasters": sum(1 for f in latest if f.person != PAPER),
+        "crowd": crowd_value(q, latest),
+        "paper": paper_value(q, latest),
+        "resolution": resolution_dict(resolution) if resolution else None,
+    }
+
+
+def list_questions(
+    session: Session,
+    *,
+    status: str | None = None,
+    tag: str | None = None,
+    as_of: dt.date | None = None,
+) -> list[dict[str, Any]]:
+    """Questions with derived status, crowd and paper forecasts, ordered by closing date."""
+    at = as_of_instant(as_of)
+    questions = list(
+        session.execute(select(Question).order_by(Question.closes, Question.id)).scalars()
+    )  # type: ignore[arg-type]
+    if tag:
+        questions = [q for q in questions if tag.lower() in q.tags]
+    resolutions = current_resolutions(session)
+    if as_of is not None:
+        resolutions = {k: r for k, r in resolutions.items() if r.resolved_on <= as_of}
+    latest = latest_forecasts(session, before=at)
+    rows = [summary(q, resolutions.get(q.id), latest.get(q.id, []), at) for q in questions]
+    if status:
+        rows = [r for r in rows if r["status"] == status]
+    return rows
+
+
+def due_questions(session: Session, *, as_of: dt.date | None = None) -> list[dict[str, Any]]:
+    """Questions awaiting resolution: closed or overdue, most overdue first."""
+    rows = list_questions(session, as_of=as_of)
+    due = [r for r in rows if r["status"] in ("closed", "overdue")]
+    return sorted(due, key=lambda r: (r["resolve_by"], r["id"]))
+
+
+def question_detail(
+    session: Session, *, question_id: str, as_of: dt.date | None = None
+) -> dict[str, Any]:
+    """Everything about one question: the list view plus text, history and revisions."""
+    q = get_question(session, question_id=question_id)
+    at = as_of_instant(as_of)
+    history = list(
+        session.execute(
+            select(Resolution).where(Resolution.question_id == q.id).order_by(Resolution.id)  # type: ignore[arg-type]
+        ).scalars()
+    )
+    if as_of is not None:
+        history = [r for r in history if r.resolved_on <= as_of]
+    forecasts = list(
+        session.execute(
+            select(Forecast)
+            .where(Forecast.question_id == q.id, Forecast.made_at <= at)  # type: ignore[arg-type]
+            .order_by(Forecast.made_at, Forecast.id)  # type: ignore[arg-type]
+        ).scalars()
+    )
+    latest: dict[str, Forecast] = {}
+    for f in forecasts:
+        latest[f.person] = f
+    ordered_latest = sorted(latest.values(), key=lambda f: (f.made_at, f.id or 0))
+    current = history[-1] if history else None
+    d = summary(q, current, ordered_latest, at)
+    revisions = session.execute(
+        select(QuestionRevision)
+        .where(QuestionRevision.question_id == q.id)
+        .order_by(QuestionRevision.id)  # type: ignore[arg-type]
+    ).scalars()
+    d.update(
+        {
+            "criteria": q.criteria,
+            "fine_print": q.fine_print,
+            "sources": list(q.sources),
+            "claim": (
+                {"section": q.claim_section, "quote": q.claim_quote} if q.claim_quote else None
+            ),
+            "news": q.news_query,
+            "resolution_terms": list(q.resolution_terms),
+            "reviewers": list(q.reviewers),
+            "created_at": _ts(q.created_at),
+            "updated_at": _ts(q.updated_at),
+            "forecasts": [
+                {
+                    "by": f.person,
+                    "value": f.value,
+                    "made_at": _ts(f.made_at),
+                    "recorded_at": _ts(f.recorded_at),
+                    "note": f.note,
+                }
+                for f in forecasts
+            ],
+            "resolutions": [
+                resolution_dict(r, superseded=i < len(history) - 1) for i, r in enumerate(history)
+            ],
+            "revisions": [
+                {
+                    "changed_at": _ts(r.changed_at),
+                    "changes": r.changes,
+                    "reason": r.reason,
+                    "forced": r.forced,
+                }
+                for r in revisions
+            ],
+        }
+    )
+    return d

@@ -1,0 +1,81 @@
+"""Resolving questions. Resolutions are an append-only history: a correction supersedes
+the current resolution and keeps it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlmodel import Session
+
+from forecasts import clock
+from forecasts.errors import BadInput, NotAllowed
+from forecasts.models import Resolution
+from forecasts.people import get_person
+from forecasts.questions import current_resolutions, get_question
+from forecasts.schemas import check_url
+from forecasts.values import normalize_outcome
+
+
+def resolve(
+    session: Session,
+    *,
+    question_id: str,
+    outcome: str,
+    by: str,
+    evidence: Sequence[str] = (),
+    note: str | None = None,
+    on: dt.date | None = None,
+    correct: bool = False,
+    reason: str | None = None,
+) -> Resolution:
+    """Record a resolution. ``on`` is the UTC day the outcome became true or known
+    (default today). A second resolution needs ``correct`` and a ``reason``."""
+    q = get_question(session, question_id=question_id)
+    reviewer = get_person(session, handle=by)
+    if "reviewer" not in reviewer.roles:
+        raise NotAllowed(
+            f"{by!r} is not a reviewer; only reviewers resolve "
+            f"(add one with `forecasts people add HANDLE --reviewer`)"
+        )
+    stored = normalize_outcome(q, outcome)
+    today = clock.today()
+    day = on or today
+    if day > today:
+        raise NotAllowed(f"--on {day} is in the future")
+    if clock.now() < clock.start_of_day(q.opens):
+        raise NotAllowed(f"question {q.id!r} opens on {q.opens}; it cannot be resolved before")
+    if day < q.opens:
+        raise NotAllowed(f"--on {day} is before the question opened ({q.opens})")
+    links = []
+    for url in evidence:
+        try:
+            links.append(check_url(url))
+        except ValueError as e:
+            raise BadInput(f"--evidence: {e}") from None
+    current = current_resolutions(session, [q.id]).get(q.id)
+    if current is not None and not correct:
+        raise NotAllowed(
+            f"question {q.id!r} is already resolved ({current.outcome} on {current.resolved_on}); "
+            "to change it use --correct --reason TEXT"
+        )
+    if correct:
+        if current is None:
+            raise NotAllowed(f"question {q.id!r} has no resolution to correct; drop --correct")
+        if not reason or not reason.strip():
+            raise BadInput("--correct needs --reason TEXT saying why")
+    elif reason:
+        raise BadInput("--reason is only for corrections; add --correct")
+    r = Resolution(
+        question_id=q.id,
+        outcome=stored,
+        resolved_on=day,
+        by=reviewer.handle,
+        evidence=links,
+        note=note,
+        correction_reason=reason.strip() if correct and reason else None,
+        recorded_at=clock.now(),
+    )
+    session.add(r)
+    session.flush()
+    return r
