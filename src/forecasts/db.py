@@ -68,6 +68,7 @@ def get_engine(url: str, busy_timeout: float = 30.0) -> Engine:
             "for PostgreSQL run: pip install 'forecasts[postgres]'"
         ) from None
     del event
+    _ENGINES.append(engine)
     return engine
 
 
@@ -202,3 +203,18 @@ def require_current(engine: Engine) -> None:
         raise DatabaseError(
             f"database schema is at {rev} but this version needs {head}; run `forecasts db upgrade`"
         )
+
+
+def dispose_engines() -> None:
+    """Close every pooled connection (tests, and the scheduler on shutdown)."""
+    for engine in _engines():
+        engine.dispose()
+    get_engine.cache_clear()
+
+
+def _engines() -> list[Engine]:
+    # functools.cache keeps no public list of its values; we track them ourselves.
+    return list(_ENGINES)
+
+
+_ENGINES: list[Engine] = []

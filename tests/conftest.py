@@ -1,0 +1,171 @@
+"""Shared fixtures.
+
+Databases are real: a SQLite file per test by default, or a fresh schema on the
+PostgreSQL server named by FORECASTS_TEST_DATABASE_URL (CI runs the suite both ways).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+PG_URL = os.environ.get("FORECASTS_TEST_DATABASE_URL", "").strip()
+REPO = Path(__file__).resolve().parents[1]
+PAPER = REPO.parent / "shared" / "paper" / "russia-china-defense-technology-2022.txt"
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"forecasts test database: {_describe(PG_URL) if PG_URL else 'SQLite (tmp files)'}"
+
+
+def _describe(url: str) -> str:
+    from forecasts.db import safe_url
+
+    return safe_url(url)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """No test reads the developer's own config, database or environment."""
+    for var in list(os.environ):
+        if var.startswith("FORECASTS_") and var != "FORECASTS_TEST_DATABASE_URL":
+            monkeypatch.delenv(var, raising=False)
+    monkeypatch.chdir(tmp_path)
+    yield
+    from forecasts.cli import _common
+    from forecasts.db import dispose_engines
+
+    _common.reset_state()
+    dispose_engines()
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite file, copied for each test (migrating each time is slow)."""
+    from forecasts import db
+
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = db.get_engine(f"sqlite:///{path}")
+    db.upgrade(engine)
+    with db.session_scope(engine, write=True) as session:
+        from forecasts.people import ensure_paper
+
+        ensure_paper(session)
+    engine.dispose()
+    return path
+
+
+def _pg_schema_url(base: str, schema: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    url = make_url(base)
+    return url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+        hide_password=False
+    )
+
+
+@pytest.fixture
+def empty_db_url(tmp_path: Path) -> Iterator[str]:
+    """A database with no tables at all (for init and migration tests)."""
+    if not PG_URL:
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    yield from _pg_schema(migrate=False)
+
+
+def _pg_schema(migrate: bool) -> Iterator[str]:
+    import sqlalchemy as sa
+
+    from forecasts import db
+
+    schema = "t_" + uuid.uuid4().hex[:12]
+    admin = sa.create_engine(db.normalize_url(PG_URL))
+    with admin.begin() as conn:
+        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    url = _pg_schema_url(db.normalize_url(PG_URL), schema)
+    try:
+        if migrate:
+            engine = db.get_engine(url)
+            db.upgrade(engine)
+            with db.session_scope(engine, write=True) as session:
+                from forecasts.people import ensure_paper
+
+                ensure_paper(session)
+        yield url
+    finally:
+        db.dispose_engines()
+        with admin.begin() as conn:
+            conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+@pytest.fixture
+def db_url(tmp_path: Path, _sqlite_template: Path) -> Iterator[str]:
+    """A freshly migrated, empty database (only the `paper` forecaster exists)."""
+    if not PG_URL:
+        path = tmp_path / "forecasts.db"
+        shutil.copy(_sqlite_template, path)
+        yield f"sqlite:///{path}"
+        return
+    yield from _pg_schema(migrate=True)
+
+
+@pytest.fixture
+def session(db_url: str) -> Iterator[object]:
+    """A write session on ``db_url``, committed at the end of the test."""
+    from forecasts import db
+
+    with db.session_scope(db.get_engine(db_url), write=True) as s:
+        yield s
+
+
+@dataclass
+class CliResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+@pytest.fixture
+def cli(db_url: str) -> Callable[..., CliResult]:
+    """Run the real `forecasts` CLI in-process against ``db_url``."""
+    return make_cli(db_url)
+
+
+def make_cli(db_url: str | None) -> Callable[..., CliResult]:
+    from typer.testing import CliRunner
+
+    from forecasts.cli import app
+
+    runner = CliRunner()
+
+    def run(*args: str, input: str | None = None) -> CliResult:
+        argv = (["--db", db_url] if db_url else []) + [str(a) for a in args]
+        r = runner.invoke(app, argv, input=input, catch_exceptions=True)
+        if r.exception is not None and not isinstance(r.exception, SystemExit):
+            raise r.exception
+        return CliResult(r.exit_code, r.stdout, r.stderr)
+
+    return run
+
+
+@pytest.fixture
+def paper_text() -> str:
+    if not PAPER.is_file():
+        pytest.skip(f"the paper is not at {PAPER} (../shared is absent)")
+    return PAPER.read_text(encoding="utf-8")
+
+
+requires_postgres = pytest.mark.skipif(
+    not PG_URL, reason="needs PostgreSQL: set FORECASTS_TEST_DATABASE_URL (see docs/deploy.md)"
+)
