@@ -1,0 +1,29 @@
+"""`forecasts --help` lists every command and stays fast: no heavy imports at start-up."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+HEAVY = ("sqlmodel", "sqlalchemy", "alembic", "matplotlib", "numpy", "httpx", "feedparser", "jinja2", "pydantic")
+
+
+def test_help_lists_every_top_level_command(cli):
+    r = cli("--help")
+    assert r.exit_code == 0
+    for name in ("init", "db", "sync", "add", "list", "show", "due", "people", "predict",
+                 "resolve", "export", "import", "news", "report"):  # fmt: skip
+        assert f"\n  {name} " in r.stdout, f"{name} missing from --help"
+
+
+def test_help_imports_nothing_heavy():
+    code = (
+        "import sys, json\n"
+        "from forecasts.cli import app\n"
+        "try:\n    app(['--help'])\nexcept SystemExit:\n    pass\n"
+        f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = json.loads(out.stdout.strip().splitlines()[-1])
+    assert loaded == [], f"`forecasts --help` imported {loaded}; import them inside commands"

@@ -1,0 +1,66 @@
+"""The README documents every command, and its Quick start commands are the real ones."""
+
+from __future__ import annotations
+
+import re
+
+from conftest import REPO
+
+
+def _all_commands() -> list[str]:
+    from typer.main import get_command
+
+    from forecasts.cli import app
+
+    root = get_command(app)
+    names: list[str] = []
+
+    def walk(cmd, prefix: str) -> None:  # type: ignore[no-untyped-def]
+        sub = getattr(cmd, "commands", None)
+        if not sub:
+            names.append(prefix)
+            return
+        for name, child in sub.items():
+            walk(child, f"{prefix} {name}".strip())
+
+    walk(root, "")
+    return names
+
+
+def test_every_command_is_in_the_command_reference():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    reference = readme.split("## Command reference", 1)[1].split("\n## ", 1)[0]
+    commands = _all_commands()
+    assert len(commands) >= 14
+    missing = [c for c in commands if f"`forecasts {c}" not in reference]
+    assert missing == [], f"commands missing from README command reference: {missing}"
+
+
+def test_every_command_has_help_text():
+    from typer.main import get_command
+
+    from forecasts.cli import app
+
+    root = get_command(app)
+    for name in _all_commands():
+        cmd = root
+        for part in name.split():
+            cmd = cmd.commands[part]  # type: ignore[attr-defined]
+        assert (cmd.help or "").strip(), f"`forecasts {name}` has no --help text"
+
+
+def test_quick_start_has_the_two_commands():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    quick = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    for marker in ("<!-- main-command -->", "<!-- test-command -->"):
+        assert marker in quick
+        line = quick.split(marker, 1)[1].strip().splitlines()[0]
+        assert line.startswith("python3 -m venv .venv && ")
+    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
+    assert "<!-- test-command -->" in ci, ".ci/run must run the README's test command"
+
+
+def test_docs_links_resolve():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    for target in re.findall(r"\]\(((?:docs/)?[\w./-]+\.(?:md|yaml))\)", readme):
+        assert (REPO / target).exists(), f"README links to missing {target}"
