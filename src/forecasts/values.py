@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from typing import Any, Protocol
 
 from forecasts.errors import InvalidValue
@@ -20,6 +21,8 @@ from forecasts.errors import InvalidValue
 PROB_MIN = 0.001
 PROB_MAX = 0.999
 SUM_TOLERANCE = 0.005
+#: Slack for float rounding when a stored (already normalised) value is checked again.
+ROUNDING = 1e-12
 QUANTILES = ("p10", "p25", "p50", "p75", "p90")
 ANNULLED = "annulled"
 
@@ -49,7 +52,10 @@ def parse_probability(text: str) -> float:
     """'0.7', '70%' or odds '7:3' -> 0.7 (range is checked separately)."""
     s = str(text).strip()
     if s.endswith("%"):
-        return _number(s[:-1].strip(), "percentage") / 100.0
+        pct = s[:-1].strip()
+        _number(pct, "percentage")
+        # Divide in decimal: 99.9 / 100.0 is 0.9990000000000001 in binary floating point.
+        return float(Decimal(pct) / 100)
     if ":" in s:
         a, _, b = s.partition(":")
         yes, no = _number(a.strip(), "odds"), _number(b.strip(), "odds")
@@ -60,7 +66,7 @@ def parse_probability(text: str) -> float:
 
 
 def _check_prob(p: float, what: str) -> float:
-    if not (PROB_MIN <= p <= PROB_MAX):
+    if not (PROB_MIN - ROUNDING <= p <= PROB_MAX + ROUNDING):
         raise InvalidValue(
             f"{what} {p:g} is out of range; probabilities must lie in [{PROB_MIN}, {PROB_MAX}]"
         )
@@ -123,8 +129,16 @@ def normalize_value(q: QuestionShape, raw: Any) -> Value:
         total = sum(probs.values())
         if abs(total - 1.0) > SUM_TOLERANCE:
             raise InvalidValue(f"choice probabilities sum to {total:g}; they must sum to 1")
-        # Store exactly normalised values in option order.
-        return {o: probs[o] / total for o in options}
+        # Store exactly normalised values in option order. They must still lie in range, so
+        # that a stored value passes these checks again (the crowd skips values that don't).
+        normalised = {o: probs[o] / total for o in options}
+        for o, p in normalised.items():
+            if not (PROB_MIN - ROUNDING <= p <= PROB_MAX + ROUNDING):
+                raise InvalidValue(
+                    f"probability of {o!r} becomes {p:.4g} when the probabilities are scaled "
+                    f"to sum to 1; probabilities must lie in [{PROB_MIN}, {PROB_MAX}]"
+                )
+        return normalised
 
     if q.type == "numeric":
         if isinstance(raw, Mapping):
