@@ -240,12 +240,15 @@ def _jsonable(v: Any) -> Any:
 
 
 def current_resolutions(
-    session: Session, ids: Iterable[str] | None = None
+    session: Session, ids: Iterable[str] | None = None, as_of: dt.date | None = None
 ) -> dict[str, Resolution]:
-    """The newest resolution of each question (older ones are superseded)."""
+    """The newest resolution of each question (older ones are superseded); with ``as_of``,
+    the newest of those resolved on or before that day."""
     stmt = select(Resolution).order_by(Resolution.id)  # type: ignore[arg-type]
     if ids is not None:
         stmt = stmt.where(Resolution.question_id.in_(list(ids)))  # type: ignore[attr-defined]
+    if as_of is not None:
+        stmt = stmt.where(Resolution.resolved_on <= as_of)  # type: ignore[arg-type]
     out: dict[str, Resolution] = {}
     for r in session.execute(stmt).scalars():
         out[r.question_id] = r
@@ -345,9 +348,7 @@ def list_questions(
     )  # type: ignore[arg-type]
     if tag:
         questions = [q for q in questions if tag.lower() in q.tags]
-    resolutions = current_resolutions(session)
-    if as_of is not None:
-        resolutions = {k: r for k, r in resolutions.items() if r.resolved_on <= as_of}
+    resolutions = current_resolutions(session, as_of=as_of)
     latest = latest_forecasts(session, before=at)
     rows = [summary(q, resolutions.get(q.id), latest.get(q.id, []), at) for q in questions]
     if status:
