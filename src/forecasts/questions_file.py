@@ -16,6 +16,22 @@ def _describe(err: Any) -> str:
     return f"{'.'.join(loc)}: {msg}" if loc else msg
 
 
+def _loader() -> Any:
+    """A safe YAML loader that leaves dates as text: the schema parses them and reports a
+    bad one (``2027-13-01``) with its key and line, where YAML's own timestamp parsing
+    would raise a bare ValueError."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    Loader.yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    return Loader
+
+
 def load_questions_file(path: str | Path) -> list[QuestionSpec]:
     """Parse and validate a questions file. Raises QuestionsFileError naming file and line."""
     import yaml
@@ -30,14 +46,17 @@ def load_questions_file(path: str | Path) -> list[QuestionSpec]:
         raise QuestionsFileError(f"{path}: cannot read: {e}") from None
 
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.load(text, Loader=yaml.SafeLoader)
+        loader = _loader()
+        root = yaml.compose(text, Loader=loader)
+        data = yaml.load(text, Loader=loader)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = f":{mark.line + 1}" if mark else ""
         problem = e.problem or e.context or "invalid YAML"
         raise QuestionsFileError(f"{path}{line}: invalid YAML: {problem}") from None
     except yaml.YAMLError as e:
+        raise QuestionsFileError(f"{path}: invalid YAML: {e}") from None
+    except (ValueError, TypeError) as e:  # e.g. an explicit !!timestamp that is no date
         raise QuestionsFileError(f"{path}: invalid YAML: {e}") from None
 
     if not isinstance(data, dict) or "questions" not in data:
