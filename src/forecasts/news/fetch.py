@@ -70,6 +70,8 @@ class FetchResult:
     #: Worth another attempt (connect error, 429, 5xx).
     retryable: bool = False
     retry_after: float | None = None
+    #: The request never reached a server (could not connect).
+    unsent: bool = False
     attempts: int = 0
     elapsed: float = 0.0
 
@@ -113,6 +115,7 @@ class RateLimiter:
     def __init__(self, interval: float, last: float | None = None) -> None:
         self.interval = interval
         self._next = 0.0
+        self._before = 0.0
         if last is not None and interval > 0:
             wait = last + interval - time.time()
             if wait > 0:
@@ -124,7 +127,12 @@ class RateLimiter:
             delay = self._next - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
+            self._before = self._next
             self._next = time.monotonic() + self.interval
+
+    def unsend(self) -> None:
+        """The request never reached the server (connect error): its slot is free again."""
+        self._next = min(self._next, self._before)
 
 
 class _TooLarge(Exception):
@@ -197,6 +205,8 @@ class Fetcher:
                         transient=True,
                     )
             result.attempts = attempt + 1
+            if limiter is not None and result.unsent:
+                limiter.unsend()
             if not result.retryable or attempt == p.retries:
                 break
             if result.retry_after is not None:
@@ -221,7 +231,9 @@ class Fetcher:
                 request = self._client.build_request("GET", current, headers=headers)
                 response = await self._client.send(request, stream=True)
             except (httpx.ConnectError, httpx.ConnectTimeout) as e:
-                return _fail(url, current, f"cannot connect: {_why(e)}", retryable=True)
+                res = _fail(url, current, f"cannot connect: {_why(e)}", retryable=True)
+                res.unsent = True
+                return res
             except httpx.TimeoutException as e:
                 return _fail(url, current, f"timed out: {_why(e)}", retryable=False)
             except (httpx.RemoteProtocolError, httpx.ReadError) as e:
