@@ -87,8 +87,14 @@ def add(
 
     from forecasts import clock
     from forecasts.questions import add_question
-    from forecasts.schemas import QuestionSpec
+    from forecasts.schemas import QuestionSpec, check_url
 
+    for url in source:
+        # --source takes URLs; a bare word would otherwise be stored as a source's name.
+        try:
+            check_url(url)
+        except ValueError as e:
+            raise BadInput(f"--source: {e}") from None
     data: dict[str, Any] = {
         "id": _ask(id, "Id (slug)", "--id"),
         "title": _ask(title, "Title", "--title"),
