@@ -1,0 +1,339 @@
+"""`forecasts add | list | show | due`: exact text where it is deterministic, JSON keys."""
+
+from __future__ import annotations
+
+import json
+import types
+
+import pytest
+from freezegun import freeze_time
+
+LIST_KEYS = {
+    "id", "title", "type", "status", "opens", "closes", "resolve_by", "tags", "crowd", "paper",
+    "resolution",
+}  # fmt: skip
+SHOW_KEYS = LIST_KEYS | {
+    "criteria", "fine_print", "sources", "claim", "forecasts", "resolutions", "revisions",
+}  # fmt: skip
+FORECAST_KEYS = {"by", "value", "made_at", "note"}
+RESOLUTION_KEYS = {"outcome", "by", "resolved_on", "evidence", "note", "superseded"}
+
+DATES = ("--closes", "2027-06-30", "--resolve-by", "2027-09-30")
+
+
+@pytest.fixture
+def wide(monkeypatch):
+    """Tables are as wide as the terminal; fix the width so their text is deterministic."""
+    monkeypatch.setenv("COLUMNS", "100")
+
+
+@pytest.fixture
+def populated(cli):
+    """Three questions of each type, two people, a forecast and a resolution."""
+    with freeze_time("2027-03-10 12:00:00"):
+        r = cli(
+            "add", "--id", "engines-2027", "--title", "Will China buy engines?",
+            "--opens", "2027-03-01", *DATES, "--criteria", "Yes if a contract.\nSecond line.",
+            "--tag", "Engines", "--tag", "russia", "--source", "https://example.org/x",
+            "--query", "engine AND china",
+        )  # fmt: skip
+        assert r.exit_code == 0, r.output
+        r = cli(
+            "add", "--id", "colour", "--type", "choice", "--option", "Red", "--option", "Blue",
+            "--title", "Which colour?", "--opens", "2027-01-01", "--closes", "2027-02-28",
+            "--resolve-by", "2027-03-31", "--criteria", "The colour.",
+        )  # fmt: skip
+        assert r.exit_code == 0, r.output
+        r = cli(
+            "add", "--id", "size", "--type", "numeric", "--min", "0", "--max", "100",
+            "--unit", "km", "--title", "How far?", "--closes", "2027-03-31",
+            "--resolve-by", "2027-04-30", "--criteria", "The distance.",
+        )  # fmt: skip
+        assert r.exit_code == 0, r.output
+        assert cli("people", "add", "ann").exit_code == 0
+        assert cli("people", "add", "rev", "--reviewer").exit_code == 0
+        r = cli("predict", "engines-2027", "0.7", "--by", "ann", "--note", "gut feeling")
+        assert r.exit_code == 0
+        r = cli("resolve", "colour", "Red", "--by", "rev", "--evidence", "https://e.org/1")
+        assert r.exit_code == 0
+    return cli
+
+
+# ---------------------------------------------------------------- add
+
+
+@freeze_time("2027-03-10 12:00:00")
+def test_add_prints_one_line_and_defaults_opens_to_today(cli):
+    r = cli("add", "--id", "q1", "--title", "Q one?", "--criteria", "c", *DATES)
+    assert (r.exit_code, r.stdout, r.stderr) == (
+        0,
+        "Added q1: Q one? (opens 2027-03-10, closes 2027-06-30).\n",
+        "",
+    )
+    d = json.loads(cli("show", "q1", "--json").stdout)
+    assert (d["type"], d["opens"], d["status"], d["created_at"]) == (
+        "binary",
+        "2027-03-10",
+        "open",
+        "2027-03-10T12:00:00Z",
+    )
+
+
+@freeze_time("2027-03-10 12:00:00")
+def test_add_refuses_a_taken_id(cli):
+    assert cli("add", "--id", "q1", "--title", "Q?", "--criteria", "c", *DATES).exit_code == 0
+    r = cli("add", "--id", "q1", "--title", "Again?", "--criteria", "c", *DATES)
+    assert (r.exit_code, r.stderr) == (
+        2,
+        "Error: question 'q1' already exists; edit questions.yaml and run `forecasts sync`\n",
+    )
+
+
+@freeze_time("2027-03-10 12:00:00")
+@pytest.mark.parametrize(
+    ("extra", "error"),
+    [
+        (("--id", "Bad Id"), "--id: String should match pattern"),
+        (("--id", "q1", "--closes", "2027-13-01"), "--closes: '2027-13-01' is not an ISO date"),
+        (("--id", "q1", "--option", "A"), "options are only for choice questions, not binary"),
+        (
+            ("--id", "q1", "--type", "choice", "--option", "A"),
+            "a choice question needs at least two options",
+        ),
+        (("--id", "q1", "--type", "numeric"), "a numeric question needs min and max"),
+        (
+            ("--id", "q1", "--type", "numeric", "--min", "5", "--max", "5"),
+            "numeric range needs finite min < max",
+        ),
+        (("--id", "q1", "--type", "bogus"), "--type: Input should be 'binary', 'choice' or"),
+        (("--id", "q1", "--min", "1"), "min, max and unit are only for numeric questions"),
+        (("--id", "q1", "--source", "example.org"), "--source: 'example.org' is not an http(s)"),
+        (("--id", "q1", "--opens", "2027-07-01"), "dates must satisfy opens <= closes"),
+    ],
+)
+def test_add_bad_input(cli, extra, error):
+    r = cli("add", "--title", "Q?", "--criteria", "c", *DATES, *extra)
+    assert r.exit_code == 2
+    assert r.stderr.startswith(f"Error: {error}")
+    assert r.stderr.count("\n") == 1
+    assert json.loads(cli("list", "--json").stdout) == []
+
+
+def test_without_a_terminal_a_missing_value_is_an_error_not_a_prompt(cli):
+    r = cli("add", "--id", "q1", "--title", "Q?", "--criteria", "c", "--resolve-by", "2027-09-30")
+    assert (r.exit_code, r.stdout) == (2, "")
+    assert r.stderr == "Error: missing --closes; give it on the command line\n"
+    assert json.loads(cli("list", "--json").stdout) == []
+
+
+@freeze_time("2027-03-10 12:00:00")
+def test_at_a_terminal_missing_values_are_prompted_for(cli, monkeypatch):
+    from forecasts.cli import questions as cli_questions
+
+    # The runner's stdin is a pipe; make `add` believe a person is typing.
+    fake_sys = types.SimpleNamespace(stdin=types.SimpleNamespace(isatty=lambda: True))
+    monkeypatch.setattr(cli_questions, "sys", fake_sys)
+    r = cli("add", "--id", "q1", "--criteria", "c", input="Prompted?\n2027-06-30\n2027-09-30\n")
+    assert r.exit_code == 0, r.output
+    assert r.stdout == (
+        "Title: Prompted?\n"
+        "Closes (YYYY-MM-DD): 2027-06-30\n"
+        "Resolve by (YYYY-MM-DD): 2027-09-30\n"
+        "Added q1: Prompted? (opens 2027-03-10, closes 2027-06-30).\n"
+    )
+
+
+# ---------------------------------------------------------------- list
+
+
+@freeze_time("2027-03-20 12:00:00")
+def test_list_json_has_the_contract_keys_ordered_by_closing_date(populated):
+    rows = json.loads(populated("list", "--json").stdout)
+    assert [r["id"] for r in rows] == ["colour", "size", "engines-2027"]
+    for r in rows:
+        assert set(r) >= LIST_KEYS
+    by_id = {r["id"]: r for r in rows}
+    e = by_id["engines-2027"]
+    assert {k: e[k] for k in LIST_KEYS} == {
+        "id": "engines-2027",
+        "title": "Will China buy engines?",
+        "type": "binary",
+        "status": "open",
+        "opens": "2027-03-01",
+        "closes": "2027-06-30",
+        "resolve_by": "2027-09-30",
+        "tags": ["engines", "russia"],
+        "crowd": 0.7,
+        "paper": None,
+        "resolution": None,
+    }
+    c = by_id["colour"]
+    assert (c["status"], c["crowd"], c["resolution"]["outcome"]) == ("resolved", None, "Red")
+    assert c["resolution"]["evidence"] == ["https://e.org/1"]
+
+
+@freeze_time("2027-03-20 12:00:00")
+def test_list_filters_by_tag_and_status(populated):
+    def ids(*args):
+        return [r["id"] for r in json.loads(populated("list", "--json", *args).stdout)]
+
+    assert ids("--tag", "RUSSIA") == ["engines-2027"]
+    assert ids("--tag", "none") == []
+    assert ids("--status", "open") == ["size", "engines-2027"]
+    assert ids("--status", "resolved", "--tag", "engines") == []
+
+
+@freeze_time("2027-03-20 12:00:00")
+def test_list_text_table(populated, wide):
+    r = populated("list")
+    assert r.exit_code == 0
+    assert r.stdout == (
+        "┏━━━━━━━━━━━━━━┳━━━━━━━━━━┳━━━━━━━━━━━━┳━━━━━━━┳━━━━━━━┳━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━┓\n"
+        "┃ id           ┃ status   ┃ closes     ┃ crowd ┃ paper ┃ outcome ┃ title                   ┃\n"
+        "┡━━━━━━━━━━━━━━╇━━━━━━━━━━╇━━━━━━━━━━━━╇━━━━━━━╇━━━━━━━╇━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━┩\n"
+        "│ colour       │ resolved │ 2027-02-28 │ -     │ -     │ Red     │ Which colour?           │\n"
+        "│ size         │ open     │ 2027-03-31 │ -     │ -     │         │ How far?                │\n"
+        "│ engines-2027 │ open     │ 2027-06-30 │ 70%   │ -     │         │ Will China buy engines? │\n"
+        "└──────────────┴──────────┴────────────┴───────┴───────┴─────────┴─────────────────────────┘\n"
+    )
+
+
+def test_list_with_nothing_to_show(cli):
+    r = cli("list")
+    assert (r.exit_code, r.stdout) == (0, "No questions match.\n")
+    assert json.loads(cli("list", "--json").stdout) == []
+
+
+# ---------------------------------------------------------------- show
+
+
+@freeze_time("2027-03-20 12:00:00")
+def test_show_json_adds_text_history_and_revisions(populated):
+    d = json.loads(populated("show", "engines-2027", "--json").stdout)
+    assert set(d) >= SHOW_KEYS
+    assert d["criteria"] == "Yes if a contract.\nSecond line."
+    assert d["fine_print"] is None
+    assert d["sources"] == [{"url": "https://example.org/x"}]
+    assert d["claim"] is None
+    assert d["news"] == "engine AND china"
+    assert d["forecasts"] == [
+        {
+            "by": "ann",
+            "value": 0.7,
+            "made_at": "2027-03-10T12:00:00Z",
+            "recorded_at": "2027-03-10T12:00:00Z",
+            "note": "gut feeling",
+        }
+    ]
+    assert d["resolutions"] == []
+    assert d["revisions"] == []
+    c = json.loads(populated("show", "colour", "--json").stdout)
+    (res,) = c["resolutions"]
+    assert set(res) >= RESOLUTION_KEYS
+    assert {k: res[k] for k in RESOLUTION_KEYS} == {
+        "outcome": "Red",
+        "by": "rev",
+        "resolved_on": "2027-03-10",
+        "evidence": ["https://e.org/1"],
+        "note": None,
+        "superseded": False,
+    }
+    for f in d["forecasts"]:
+        assert set(f) >= FORECAST_KEYS
+
+
+@freeze_time("2027-03-20 12:00:00")
+def test_show_text(populated):
+    r = populated("show", "engines-2027")
+    assert r.exit_code == 0
+    assert r.stdout == (
+        "engines-2027: Will China buy engines?\n"
+        "  type: binary\n"
+        "  status: open\n"
+        "  opens 2027-03-01, closes 2027-06-30, resolve by 2027-09-30\n"
+        "  tags: engines, russia\n"
+        "  crowd: 70% (1 forecasters); paper: -\n"
+        "\n"
+        "Criteria:\n"
+        "  Yes if a contract.\n"
+        "  Second line.\n"
+        "Sources:\n"
+        "  <https://example.org/x>\n"
+        "Forecasts:\n"
+        "  2027-03-10T12:00:00Z  ann: 70%  (gut feeling)\n"
+    )
+    assert populated("show", "colour").stdout == (
+        "colour: Which colour?\n"
+        "  type: choice\n"
+        "  options: Red, Blue\n"
+        "  status: resolved\n"
+        "  opens 2027-01-01, closes 2027-02-28, resolve by 2027-03-31\n"
+        "  tags: -\n"
+        "  crowd: - (0 forecasters); paper: -\n"
+        "\n"
+        "Criteria:\n"
+        "  The colour.\n"
+        "Resolutions:\n"
+        "  2027-03-10  Red by rev\n"
+        "    evidence: https://e.org/1\n"
+    )
+    assert populated("show", "size").stdout.splitlines()[:3] == [
+        "size: How far?",
+        "  type: numeric",
+        "  range: 0 to 100 km",
+    ]
+
+
+def test_show_unknown_id(cli):
+    r = cli("show", "nope", "--json")
+    assert (r.exit_code, r.stdout, r.stderr) == (
+        2,
+        "",
+        "Error: no question with id 'nope'; see `forecasts list`\n",
+    )
+
+
+# ---------------------------------------------------------------- due
+
+
+def test_due_lists_closed_and_overdue_most_overdue_first(populated, wide):
+    with freeze_time("2027-04-15 12:00:00"):
+        rows = json.loads(populated("due", "--json").stdout)
+        assert [(r["id"], r["status"]) for r in rows] == [("size", "closed")]
+        assert set(rows[0]) >= LIST_KEYS
+    with freeze_time("2027-10-01 00:00:00"):
+        rows = json.loads(populated("due", "--json").stdout)
+        assert [(r["id"], r["status"]) for r in rows] == [
+            ("size", "overdue"),
+            ("engines-2027", "overdue"),
+        ]
+        r = populated("due")
+        assert r.stdout.splitlines()[3:5] == [
+            "│ size         │ overdue │ 2027-03-31 │ -     │ -     │         │ How far?                │",
+            "│ engines-2027 │ overdue │ 2027-06-30 │ 70%   │ -     │         │ Will China buy engines? │",
+        ]
+        # ... and as they stood at the end of an earlier day:
+        rows = json.loads(populated("due", "--json", "--as-of", "2027-04-01").stdout)
+        assert [(r["id"], r["status"]) for r in rows] == [("size", "closed")]
+        rows = json.loads(populated("due", "--json", "--as-of", "2027-03-31").stdout)
+        assert rows == []
+
+
+@freeze_time("2027-03-20 12:00:00")
+def test_due_with_nothing_due(populated):
+    r = populated("due")
+    assert (r.exit_code, r.stdout) == (0, "Nothing is awaiting resolution.\n")
+
+
+def test_bad_status_and_dates_in_read_commands(cli):
+    r = cli("list", "--status", "pending")
+    assert (r.exit_code, r.stderr) == (
+        2,
+        "Error: --status 'pending' is not a status; use one of upcoming, open, closed, "
+        "overdue, resolved, annulled\n",
+    )
+    r = cli("due", "--as-of", "soon")
+    assert (r.exit_code, r.stderr) == (
+        2,
+        "Error: --as-of: 'soon' is not an ISO date; use YYYY-MM-DD\n",
+    )
