@@ -191,7 +191,8 @@ class PullSummary:
         parts.append(f"articles {self.articles_new} new, {self.articles_seen} seen")
         m = f"matches {self.matches_new} new"
         if self.possible_resolutions_new:
-            m += f" ({self.possible_resolutions_new} possible resolutions)"
+            n = self.possible_resolutions_new
+            m += f" ({n} possible resolution{'s' if n != 1 else ''})"
         parts.append(m)
         return "; ".join(parts)
 
