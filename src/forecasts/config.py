@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from forecasts.errors import BadInput
+from forecasts.news.settings import NewsSettings
 
 DEFAULT_DATABASE_URL = "sqlite:///forecasts.db"
 DEFAULT_CONFIG_FILE = "forecasts.toml"
@@ -29,29 +30,14 @@ class DatabaseSettings(BaseModel):
     busy_timeout: float = Field(default=30.0, gt=0)
 
 
-def _news_settings() -> Any:
-    try:
-        from forecasts.news.settings import NewsSettings
-    except ImportError:  # the news package is optional at this layer
-        return dict
-    return NewsSettings
-
-
 class Settings(BaseModel):
     """Everything configurable. Sections mirror the TOML tables."""
 
     model_config = ConfigDict(extra="forbid")
 
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
-    news: Any = None
+    news: NewsSettings = Field(default_factory=NewsSettings)
     config_file: Path | None = None
-
-    def model_post_init(self, __context: Any) -> None:
-        cls = _news_settings()
-        if cls is not dict:
-            data = self.news if isinstance(self.news, dict) else {}
-            if not isinstance(self.news, cls):
-                self.news = cls.model_validate(data)
 
 
 # Environment variables that map to settings, besides FORECASTS_CONFIG.
@@ -63,7 +49,8 @@ ENV_MAP: dict[str, tuple[str, str]] = {
 def _first_error(err: ValidationError) -> str:
     e = err.errors()[0]
     loc = ".".join(str(p) for p in e.get("loc", ()))
-    return f"{loc}: {e.get('msg', 'invalid')}" if loc else str(e.get("msg"))
+    msg = str(e.get("msg", "invalid")).removeprefix("Value error, ")
+    return f"{loc}: {msg}" if loc else msg
 
 
 def config_path(explicit: str | Path | None = None) -> Path | None:
