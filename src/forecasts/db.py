@@ -151,7 +151,10 @@ def alembic_config(connection: Connection | None = None) -> Any:
     return cfg
 
 
+@functools.cache
 def head_revision() -> str:
+    """The newest migration this code ships. Cached: reading the scripts means importing
+    every migration file, and every command asks (``require_current``)."""
     from alembic.script import ScriptDirectory
 
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
