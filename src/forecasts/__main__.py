@@ -1,0 +1,5 @@
+"""`python -m forecasts` is the `forecasts` command."""
+
+from forecasts.cli import main
+
+main()
