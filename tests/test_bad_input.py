@@ -186,8 +186,8 @@ def world_snapshot(world_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
     qfile = tmp_path_factory.mktemp("world-files") / "questions.yaml"
     qfile.write_text(WORLD, encoding="utf-8")
     with freeze_time("2027-03-10 09:00:00"):
-        assert cli("init").exit_code == 0
-        assert cli("sync", str(qfile)).exit_code == 0
+        # --questions: never ./questions.yaml (the working directory is not yet a tmp one)
+        assert cli("init", "--questions", str(qfile)).exit_code == 0
         assert cli("people", "add", "ann", "--email", "ann@example.org").exit_code == 0
         assert cli("people", "add", "rev", "--reviewer").exit_code == 0
         for args in (
@@ -198,7 +198,9 @@ def world_snapshot(world_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
             assert cli("predict", *args, "--by", "ann").exit_code == 0
         assert cli("predict", "done", "0.3", "--by", "ann", "--at", "2027-02-10").exit_code == 0
         assert cli("resolve", "done", "yes", "--by", "rev", "--on", "2027-03-05").exit_code == 0
-    return snapshot(cli)
+    snap = snapshot(cli)
+    assert [q["id"] for q in snap["tables"]["question"]] == ["bq", "cq", "done", "later", "nq"]
+    return snap
 
 
 @pytest.fixture

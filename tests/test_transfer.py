@@ -5,13 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from freezegun import freeze_time
 
-from conftest import make_cli
+from conftest import PG_URL, make_cli
 from forecasts import db
 
 QUESTIONS = """\
@@ -52,16 +53,14 @@ questions:
 """
 
 
-@pytest.fixture
-def populated(cli, tmp_path: Path):
+def populate(cli, folder: Path) -> None:
     """Every kind of row: questions of each type, people, forecasts (backdated, choice,
     numeric, with microseconds), resolutions with a superseded one, and a revision."""
     # Not ./questions.yaml: `init` of the fresh database would sync that.
-    qfile = tmp_path / "src" / "questions.yaml"
-    qfile.parent.mkdir()
+    qfile = folder / "questions.yaml"
     qfile.write_text(QUESTIONS, encoding="utf-8")
     with freeze_time("2027-03-02 08:15:30.123456"):
-        assert cli("sync", str(qfile)).exit_code == 0
+        assert cli("init", "--questions", str(qfile)).exit_code == 0
         for args in (
             ("ann", "--name", "Ann Lee", "--email", "ann@example.org"),
             ("bob", "--no-digest"),
@@ -103,7 +102,36 @@ def populated(cli, tmp_path: Path):
             "--evidence", "https://example.org/e2", "--evidence", "https://example.org/e3",
         )  # fmt: skip
         assert r.exit_code == 0
-    return cli
+
+
+@pytest.fixture(scope="module")
+def populated_template(tmp_path_factory: pytest.TempPathFactory) -> Path | None:
+    """On SQLite, populate once and copy the file for each test (the setup is ~25 commands)."""
+    if PG_URL:
+        return None
+    folder = tmp_path_factory.mktemp("populated")
+    path = folder / "source.db"
+    populate(make_cli(f"sqlite:///{path}"), folder)
+    db.dispose_engines()  # close every connection: the WAL is checkpointed into the file
+    return path
+
+
+@pytest.fixture
+def source_url(request: pytest.FixtureRequest, populated_template, tmp_path: Path) -> str:
+    if populated_template is None:
+        url = request.getfixturevalue("db_url")
+        folder = tmp_path / "src"
+        folder.mkdir()
+        populate(make_cli(url), folder)
+        return url
+    path = tmp_path / "source.db"
+    shutil.copy(populated_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def populated(source_url: str):
+    return make_cli(source_url)
 
 
 def export(cli, *args: str) -> str:
@@ -140,7 +168,7 @@ def fresh(empty_db_url):
 
 
 def test_export_then_import_reproduces_every_row_exactly(
-    populated, fresh, db_url, empty_db_url, tmp_path
+    populated, fresh, source_url, empty_db_url, tmp_path
 ):
     text = export(populated)
     path = tmp_path / "dump.json"
@@ -151,7 +179,7 @@ def test_export_then_import_reproduces_every_row_exactly(
         f"Imported {path}: 4 person, 3 question, 10 forecast, 1 question_revision, 4 resolution.\n"
     )
 
-    src, dst = rows(db_url), rows(empty_db_url)
+    src, dst = rows(source_url), rows(empty_db_url)
     assert dst == src
     assert len(src["forecast"]) == 10
     # The exact values survived, not just something that compares equal after export:
