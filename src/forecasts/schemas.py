@@ -82,8 +82,11 @@ class QuestionSpec(BaseModel):
     id: QuestionId
     title: NonEmpty
     type: QuestionType = "binary"
-    options: list[NonEmpty] | None = None
-    unit: str | None = None
+    options: (
+        list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]]
+        | None
+    ) = None
+    unit: Annotated[str, StringConstraints(max_length=64)] | None = None
     min: float | None = None
     max: float | None = None
     criteria: NonEmpty
@@ -110,6 +113,18 @@ class QuestionSpec(BaseModel):
             except ValueError:
                 raise ValueError(f"{v!r} is not an ISO date (YYYY-MM-DD)") from None
         return v
+
+    @field_validator("news")
+    @classmethod
+    def _news(cls, v: str | None) -> str | None:
+        # Parsed now so a broken query is reported with the file and line, not at pull time.
+        from forecasts.errors import BadInput
+        from forecasts.news.query import validate_query
+
+        try:
+            return validate_query(v)
+        except BadInput as e:
+            raise ValueError(f"invalid news query: {e}") from None
 
     @field_validator("tags")
     @classmethod
