@@ -28,6 +28,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 
 import numpy as np
 import numpy.typing as npt
@@ -47,9 +48,18 @@ from forecasts.news.query import (
 
 _WORD_RE = re.compile(r"\w+")
 _CJK_RUN_RE = re.compile(f"[{CJK_CHARS}]+")
+_SEP = "\x00"
+_TOKEN_RE = re.compile(r"\w+|\x00")
+_SCAN_CHUNK = 8192
+_ASCII_NONWORD = str.maketrans(
+    {c: " " for c in map(chr, range(128)) if not (c.isalnum() or c in "_" + _SEP)}
+)
+_CJK_RE = re.compile(f"[{CJK_CHARS}]")
 
 U8 = npt.NDArray[np.uint8]
 I64 = npt.NDArray[np.int64]
+BoolArr = npt.NDArray[np.bool_]
+_EMPTY_I64 = np.zeros(0, dtype=np.int64)
 
 
 def breadth_penalty(matched: npt.ArrayLike, total: int) -> npt.NDArray[np.float64]:
@@ -84,23 +94,31 @@ class Matches:
     weight: npt.NDArray[np.float64]
     score: npt.NDArray[np.float64]
     possible_resolution: npt.NDArray[np.bool_]
-    doc_terms: list[frozenset[int]] = field(repr=False)
+    presence: I64 = field(repr=False)  # sorted document * n_terms + term
+    n_terms: int = field(repr=False)
     term_text: list[str] = field(repr=False)
     compiled: list[CompiledQuestion] = field(repr=False)
 
     def __len__(self) -> int:
         return len(self.doc)
 
+    def _present(self, doc: int, tids: list[int]) -> list[str]:
+        if not tids:
+            return []
+        keys = doc * self.n_terms + np.asarray(tids, dtype=np.int64)
+        pos = np.searchsorted(self.presence, keys)
+        pos = np.minimum(pos, max(len(self.presence) - 1, 0))
+        ok = self.presence[pos] == keys if len(self.presence) else np.zeros(len(tids), bool)
+        return [self.term_text[t] for t, hit in zip(tids, ok, strict=True) if hit]
+
     def terms(self, i: int) -> list[str]:
         """The question's query terms found in the article of match ``i``."""
         cq = self.compiled[int(self.question[i])]
-        present = self.doc_terms[int(self.doc[i])]
-        return [self.term_text[t] for t in cq.positive if t in present]
+        return self._present(int(self.doc[i]), cq.positive)
 
     def resolution_terms(self, i: int) -> list[str]:
         cq = self.compiled[int(self.question[i])]
-        present = self.doc_terms[int(self.doc[i])]
-        return [self.term_text[t] for t in cq.resolution if t in present]
+        return self._present(int(self.doc[i]), cq.resolution)
 
     def for_question(self, question_id: str) -> I64:
         """Indexes of the documents matched to one question."""
@@ -155,46 +173,146 @@ class Matcher:
         return And(kids) if isinstance(node, And) else Or(kids)
 
     def _build_index(self) -> None:
-        self.simple: dict[str, int] = {}
-        self.complex: dict[str, list[tuple[int, re.Pattern[str]]]] = {}
-        self.cjk: dict[str, list[tuple[int, str]]] = {}
+        # Every word that matters gets a word id: single-word terms and the words of
+        # multi-word/punctuated terms. Text is tokenized once; words map to ids in C.
+        self._word_code: dict[str, int] = {_SEP: -2}
+        word_simple: list[int] = []  # word id -> simple term id, or -1
+        self._complex: list[tuple[int, list[int], re.Pattern[str]]] = []
+        self._cjk: dict[str, list[tuple[int, str]]] = {}
+
+        def word_id(w: str) -> int:
+            wid = self._word_code.get(w)
+            if wid is None:
+                wid = self._word_code[w] = len(word_simple)
+                word_simple.append(-1)
+            return wid
+
         for tid, text in enumerate(self.term_text):
             if is_cjk(text):
                 first = _CJK_RUN_RE.search(text)
                 assert first is not None
-                self.cjk.setdefault(first.group()[0], []).append((tid, text))
+                self._cjk.setdefault(first.group()[0], []).append((tid, text))
             elif _WORD_RE.fullmatch(text):
-                self.simple[text] = tid
+                word_simple[word_id(text)] = tid
             else:
-                words = _WORD_RE.findall(text)
-                key = max(words, key=len)
-                self.complex.setdefault(key, []).append((tid, _term_regex(text)))
-        self._simple_keys = frozenset(self.simple)
-        self._complex_keys = frozenset(self.complex)
-        self._cjk_keys = frozenset(self.cjk)
+                wids = list(dict.fromkeys(word_id(w) for w in _WORD_RE.findall(text)))
+                self._complex.append((tid, wids, _term_regex(text)))
+        self._word_simple = np.asarray(word_simple, dtype=np.int64)
+        self._cjk_keys = frozenset(self._cjk)
 
     # -------------------------------------------------------------------- scan
 
-    def terms_in(self, text: str) -> set[int]:
-        """Ids of the indexed terms that occur in ``text`` (any case)."""
-        if not text:
-            return set()
-        text = text.casefold()
-        words = set(_WORD_RE.findall(text))
-        simple = self.simple
-        found = {simple[w] for w in words & self._simple_keys}
-        for key in words & self._complex_keys:
-            for tid, rx in self.complex[key]:
-                if rx.search(text):
-                    found.add(tid)
-        if self._cjk_keys:
-            runs = _CJK_RUN_RE.findall(text)
-            if runs:
+    def scan(self, docs: Sequence[tuple[str, str | None]]) -> tuple[I64, I64, BoolArr]:
+        """Which indexed terms occur in which documents: parallel arrays (document, term,
+        found in the title), one entry per distinct (document, term, part)."""
+        parts_d: list[I64] = []
+        parts_t: list[I64] = []
+        parts_title: list[BoolArr] = []
+        for start in range(0, len(docs), _SCAN_CHUNK):
+            d, t, title = self._scan_chunk(docs[start : start + _SCAN_CHUNK])
+            parts_d.append(d + start)
+            parts_t.append(t)
+            parts_title.append(title)
+        if not parts_d:
+            return _EMPTY_I64, _EMPTY_I64, np.zeros(0, dtype=bool)
+        return np.concatenate(parts_d), np.concatenate(parts_t), np.concatenate(parts_title)
+
+    def _scan_chunk(self, docs: Sequence[tuple[str, str | None]]) -> tuple[I64, I64, BoolArr]:
+        # Segments 2i and 2i+1 are document i's title and summary. ASCII segments (most
+        # of them) take a fast path; the rest are case-folded and tokenized by regex.
+        segs: list[str] = []
+        for title, summary in docs:
+            segs.append(title or "")
+            segs.append(summary or "")
+        ascii_idx = [i for i, x in enumerate(segs) if x.isascii()]
+        other_idx = (
+            [i for i, x in enumerate(segs) if not x.isascii()] if len(ascii_idx) < len(segs) else []
+        )
+        found_s: list[I64] = []
+        found_t: list[I64] = []
+        for idx, is_ascii in ((ascii_idx, True), (other_idx, False)):
+            if idx:
+                local, term = self._scan_group([segs[i] for i in idx], is_ascii)
+                found_s.append(np.asarray(idx, dtype=np.int64)[local])
+                found_t.append(term)
+        if not found_s:
+            return _EMPTY_I64, _EMPTY_I64, np.zeros(0, dtype=bool)
+        seg = np.concatenate(found_s)
+        term = np.concatenate(found_t)
+        return seg // 2, term, (seg % 2) == 0
+
+    def _scan_group(self, segs: list[str], is_ascii: bool) -> tuple[I64, I64]:
+        """(segment, term) pairs for a list of segments, all ASCII or not."""
+        if is_ascii:
+            # Lower-casing is case-folding for ASCII, and ASCII \w is [A-Za-z0-9_]: map
+            # every other character to a space and split, which is much faster than a
+            # regex. The separator is its own token.
+            sep = " " + _SEP + " "
+            big = sep.join(segs)
+            if big.count(_SEP) != len(segs) - 1:
+                big = sep.join(x.replace(_SEP, " ") for x in segs)
+            big = big.lower()
+            tokens = big.translate(_ASCII_NONWORD).split()
+        else:
+            sep = _SEP
+            big = sep.join(segs)
+            if big.count(_SEP) != len(segs) - 1:
+                big = sep.join(x.replace(_SEP, " ") for x in segs)
+            big = big.casefold()
+            tokens = _TOKEN_RE.findall(big)
+        codes = np.fromiter(
+            map(self._word_code.get, tokens, repeat(-1)), dtype=np.int64, count=len(tokens)
+        )
+        seg_of = np.cumsum(codes == -2)
+        keep = codes >= 0
+        n_words = max(len(self._word_simple), 1)
+        pair = _unique(seg_of[keep] * n_words + codes[keep])
+        seg_u, word_u = pair // n_words, pair % n_words
+
+        found_s: list[I64] = []
+        found_t: list[I64] = []
+        simple = self._word_simple[word_u] if len(word_u) else _EMPTY_I64
+        sel = simple >= 0
+        found_s.append(seg_u[sel])
+        found_t.append(simple[sel])
+
+        texts: list[str] | None = None
+        if self._complex and len(word_u):
+            # Segments that contain every word of a term; only those run its regex.
+            order = np.argsort(word_u, kind="stable")
+            by_word = seg_u[order]
+            bounds = np.searchsorted(word_u[order], np.arange(n_words + 1))
+            texts = big.split(sep)
+            for tid, wids, rx in self._complex:
+                cand = by_word[bounds[wids[0]] : bounds[wids[0] + 1]]
+                for w in wids[1:]:
+                    if not len(cand):
+                        break
+                    cand = np.intersect1d(
+                        cand, by_word[bounds[w] : bounds[w + 1]], assume_unique=True
+                    )
+                hits = [int(i) for i in cand if rx.search(texts[int(i)])]
+                if hits:
+                    found_s.append(np.asarray(hits, dtype=np.int64))
+                    found_t.append(np.full(len(hits), tid, dtype=np.int64))
+
+        if self._cjk_keys and not is_ascii and _CJK_RE.search(big):
+            if texts is None:
+                texts = big.split(sep)
+            hs: list[int] = []
+            ht: list[int] = []
+            for i, text in enumerate(texts):
+                runs = _CJK_RUN_RE.findall(text)
+                if not runs:
+                    continue
                 for ch in set("".join(runs)) & self._cjk_keys:
-                    for tid, term in self.cjk[ch]:
+                    for tid, term in self._cjk[ch]:
                         if term in text:
-                            found.add(tid)
-        return found
+                            hs.append(i)
+                            ht.append(tid)
+            found_s.append(np.asarray(hs, dtype=np.int64))
+            found_t.append(np.asarray(ht, dtype=np.int64))
+        return np.concatenate(found_s), np.concatenate(found_t)
 
     # ------------------------------------------------------------------- match
 
@@ -211,27 +329,13 @@ class Matcher:
         their weight is at least 1.
         """
         n = len(docs)
-        n_terms = len(self.term_text)
+        n_terms = max(len(self.term_text), 1)
         nbytes = (n + 7) // 8
-        title_bits = np.zeros((n_terms, nbytes), dtype=np.uint8)
-        any_bits = np.zeros((n_terms, nbytes), dtype=np.uint8)
-        doc_terms: list[frozenset[int]] = []
-        t_rows: list[int] = []
-        t_cols: list[int] = []
-        a_rows: list[int] = []
-        a_cols: list[int] = []
-        for d, (title, summary) in enumerate(docs):
-            in_title = self.terms_in(title)
-            in_any = in_title | self.terms_in(summary or "")
-            doc_terms.append(frozenset(in_any))
-            if in_title:
-                t_rows.extend(in_title)
-                t_cols.extend([d] * len(in_title))
-            if in_any:
-                a_rows.extend(in_any)
-                a_cols.extend([d] * len(in_any))
-        _set_bits(title_bits, t_rows, t_cols)
-        _set_bits(any_bits, a_rows, a_cols)
+        d, t, in_title = self.scan(docs)
+        any_keys = _unique(d * n_terms + t)  # sorted (document, term) presence
+        title_keys = _unique(d[in_title] * n_terms + t[in_title])
+        any_bits = _bitsets(any_keys // n_terms, any_keys % n_terms, n_terms, n)
+        title_bits = _bitsets(title_keys // n_terms, title_keys % n_terms, n_terms, n)
         valid = np.zeros(nbytes, dtype=np.uint8)
         if n:
             valid[:] = 0xFF
@@ -240,29 +344,27 @@ class Matcher:
 
         forced_by_q: dict[int, list[int]] = {}
         qindex = {qid: i for i, qid in enumerate(self.question_ids)}
-        for d, qid in forced:
+        for fd, qid in forced:
             qi = qindex.get(qid)
-            if qi is not None and 0 <= d < n:
-                forced_by_q.setdefault(qi, []).append(d)
+            if qi is not None and 0 <= fd < n:
+                forced_by_q.setdefault(qi, []).append(fd)
 
         q_parts: list[I64] = []
         d_parts: list[I64] = []
         w_parts: list[npt.NDArray[np.float64]] = []
-        r_parts: list[npt.NDArray[np.bool_]] = []
+        r_parts: list[BoolArr] = []
         for qi, cq in enumerate(self.questions):
             hits = _eval(cq.query, any_bits, self.term_ids, valid)
             if qi in forced_by_q:
-                fb = np.zeros(nbytes, dtype=np.uint8)
-                _set_bits(fb[None, :], [0] * len(forced_by_q[qi]), forced_by_q[qi])
-                hits = hits | fb
+                hits = hits | _single_bits(forced_by_q[qi], n)
             if not hits.any():
                 continue
             ds = np.flatnonzero(np.unpackbits(hits, bitorder="little", count=n)).astype(np.int64)
             weight = np.zeros(len(ds), dtype=np.float64)
             for tid in cq.positive:
-                t = _bits_at(title_bits[tid], ds)
-                a = _bits_at(any_bits[tid], ds)
-                weight += np.where(t, 2.0, np.where(a, 1.0, 0.0))
+                in_t = _bits_at(title_bits[tid], ds)
+                in_a = _bits_at(any_bits[tid], ds)
+                weight += np.where(in_t, 2.0, np.where(in_a, 1.0, 0.0))
             np.maximum(weight, 1.0, out=weight)
             res = np.zeros(len(ds), dtype=bool)
             for tid in cq.resolution:
@@ -278,11 +380,10 @@ class Matcher:
             weight = np.concatenate(w_parts)
             possible = np.concatenate(r_parts)
         else:
-            question = np.zeros(0, dtype=np.int64)
-            doc = np.zeros(0, dtype=np.int64)
+            question, doc = _EMPTY_I64, _EMPTY_I64
             weight = np.zeros(0, dtype=np.float64)
             possible = np.zeros(0, dtype=bool)
-        breadth = np.bincount(doc, minlength=n) if n else np.zeros(0, dtype=np.int64)
+        breadth = np.bincount(doc, minlength=n) if n else _EMPTY_I64
         score = np.round(weight * breadth_penalty(breadth[doc], len(self.questions)), 4)
         return Matches(
             question_ids=self.question_ids,
@@ -291,23 +392,45 @@ class Matcher:
             weight=weight,
             score=score,
             possible_resolution=possible,
-            doc_terms=doc_terms,
+            presence=any_keys,
+            n_terms=n_terms,
             term_text=self.term_text,
             compiled=self.questions,
         )
 
 
-def _set_bits(bits: U8, rows: Sequence[int], cols: Sequence[int]) -> None:
-    if not len(rows):
-        return
-    r = np.asarray(rows, dtype=np.int64)
-    c = np.asarray(cols, dtype=np.int64)
-    flat = r * bits.shape[1] + (c >> 3)
-    view = bits.reshape(-1)
-    for bit in range(8):
-        sel = (c & 7) == bit
-        if sel.any():
-            view[flat[sel]] |= np.uint8(1 << bit)
+_CHUNK = 1 << 14
+
+
+def _bitsets(cols: I64, rows: I64, n_terms: int, n: int) -> U8:
+    """Packed presence bits from (document, term) pairs sorted by document:
+    row = term, bit d (little-endian within bytes) = document d."""
+    out = np.zeros((n_terms, (n + 7) // 8), dtype=np.uint8)
+    # Dense booleans one chunk of documents at a time, packed into their byte columns.
+    for start in range(0, n, _CHUNK):
+        stop = min(start + _CHUNK, n)
+        lo, hi = np.searchsorted(cols, [start, stop])
+        dense = np.zeros((n_terms, stop - start), dtype=bool)
+        dense[rows[lo:hi], cols[lo:hi] - start] = True
+        out[:, start // 8 : (stop + 7) // 8] = np.packbits(dense, axis=1, bitorder="little")
+    return out
+
+
+def _unique(a: I64) -> I64:
+    """Sorted distinct values (sort-based: numpy's hash-based unique is slow here)."""
+    a = np.sort(a)
+    if len(a) < 2:
+        return a
+    keep = np.empty(len(a), dtype=bool)
+    keep[0] = True
+    np.not_equal(a[1:], a[:-1], out=keep[1:])
+    return a[keep]
+
+
+def _single_bits(docs: Sequence[int], n: int) -> U8:
+    dense = np.zeros(n, dtype=bool)
+    dense[np.asarray(docs, dtype=np.int64)] = True
+    return np.packbits(dense, bitorder="little")
 
 
 def _bits_at(row: U8, idx: I64) -> npt.NDArray[np.bool_]:
