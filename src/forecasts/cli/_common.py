@@ -105,9 +105,14 @@ def echo(text: str = "") -> None:
 
 
 def console() -> Any:
+    """A rich console for tables. Piped output gets a wide page instead of rich's 80
+    columns, so ids and dates stay on one line; $COLUMNS still wins."""
+    import os
+
     from rich.console import Console
 
-    return Console(highlight=False, soft_wrap=False)
+    width = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160
+    return Console(highlight=False, soft_wrap=False, width=width)
 
 
 def fmt_value(value: Any) -> str:

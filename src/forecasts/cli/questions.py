@@ -135,8 +135,9 @@ def _table(rows: list[dict[str, Any]], title: str | None = None) -> None:
     from rich.table import Table
 
     t = Table(title=title, show_lines=False)
-    for col in ("id", "status", "closes", "crowd", "paper", "outcome", "title"):
-        t.add_column(col, overflow="fold")
+    for col in ("id", "status", "closes", "crowd", "paper", "outcome"):
+        t.add_column(col, no_wrap=True)
+    t.add_column("title", overflow="fold")
     for r in rows:
         res = r["resolution"]
         t.add_row(
