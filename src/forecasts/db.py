@@ -113,10 +113,11 @@ def session_scope(engine: Engine, *, write: bool = False) -> Iterator[Session]:
 
     session = Session(engine, expire_on_commit=False)
     token = _immediate.set(write)
+    lock_mode_set = True
     try:
         session.connection()  # begin now, under the right lock mode
         _immediate.reset(token)
-        token = None
+        lock_mode_set = False
         yield session
         session.commit()
     except OperationalError as e:
@@ -126,7 +127,7 @@ def session_scope(engine: Engine, *, write: bool = False) -> Iterator[Session]:
         session.rollback()
         raise
     finally:
-        if token is not None:
+        if lock_mode_set:
             _immediate.reset(token)
         session.close()
 

@@ -59,5 +59,5 @@ def person_dict(p: Person) -> dict[str, Any]:
 
 
 def list_people(session: Session) -> list[dict[str, Any]]:
-    people = session.execute(select(Person).order_by(Person.handle)).scalars()  # type: ignore[arg-type]
+    people = session.execute(select(Person).order_by(Person.handle)).scalars()
     return [person_dict(p) for p in people]

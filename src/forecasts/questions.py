@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from forecasts import clock
 from forecasts.aggregate import crowd
@@ -85,8 +85,8 @@ def _record_paper_forecast(session: Session, q: Question, value: Value) -> bool:
     """Record the paper's forecast at the question's opening unless it is already current."""
     latest = session.execute(
         select(Forecast)
-        .where(Forecast.question_id == q.id, Forecast.person == PAPER)
-        .order_by(Forecast.made_at.desc(), Forecast.id.desc())  # type: ignore[union-attr]
+        .where(col(Forecast.question_id) == q.id, col(Forecast.person) == PAPER)
+        .order_by(col(Forecast.made_at).desc(), col(Forecast.id).desc())
         .limit(1)
     ).first()
     latest_value = latest[0].value if latest is not None else None
@@ -134,9 +134,9 @@ class SyncReport:
 
 def _human_forecast_counts(session: Session, ids: Iterable[str]) -> dict[str, int]:
     rows = session.execute(
-        select(Forecast.question_id, func.count())
-        .where(Forecast.question_id.in_(list(ids)), Forecast.person != PAPER)  # type: ignore[attr-defined]
-        .group_by(Forecast.question_id)
+        select(col(Forecast.question_id), func.count())
+        .where(col(Forecast.question_id).in_(list(ids)), col(Forecast.person) != PAPER)
+        .group_by(col(Forecast.question_id))
     ).all()
     return {qid: n for qid, n in rows}
 
@@ -225,8 +225,8 @@ def sync_questions(
 def _paper_differs(session: Session, question_id: str, value: Value) -> bool:
     latest = session.execute(
         select(Forecast.value)
-        .where(Forecast.question_id == question_id, Forecast.person == PAPER)
-        .order_by(Forecast.made_at.desc(), Forecast.id.desc())  # type: ignore[union-attr]
+        .where(col(Forecast.question_id) == question_id, col(Forecast.person) == PAPER)
+        .order_by(col(Forecast.made_at).desc(), col(Forecast.id).desc())
         .limit(1)
     ).first()
     return latest is None or latest[0] != value
@@ -283,7 +283,7 @@ def crowd_value(q: Question, latest: Sequence[Forecast]) -> Value | None:
 def paper_value(q: Question, latest: Sequence[Forecast]) -> Value | None:
     for f in latest:
         if f.person == PAPER and fits(q, f.value):
-            return f.value  # type: ignore[no-any-return]
+            return f.value
     return None
 
 
@@ -344,8 +344,8 @@ def list_questions(
     """Questions with derived status, crowd and paper forecasts, ordered by closing date."""
     at = as_of_instant(as_of)
     questions = list(
-        session.execute(select(Question).order_by(Question.closes, Question.id)).scalars()
-    )  # type: ignore[arg-type]
+        session.execute(select(Question).order_by(col(Question.closes), col(Question.id))).scalars()
+    )
     if tag:
         questions = [q for q in questions if tag.lower() in q.tags]
     resolutions = current_resolutions(session, as_of=as_of)
@@ -391,8 +391,8 @@ def question_detail(
     d = summary(q, current, ordered_latest, at)
     revisions = session.execute(
         select(QuestionRevision)
-        .where(QuestionRevision.question_id == q.id)
-        .order_by(QuestionRevision.id)  # type: ignore[arg-type]
+        .where(col(QuestionRevision.question_id) == q.id)
+        .order_by(col(QuestionRevision.id))
     ).scalars()
     d.update(
         {

@@ -51,9 +51,9 @@ def load_questions_file(path: str | Path) -> list[QuestionSpec]:
         data = yaml.load(text, Loader=loader)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
-        line = f":{mark.line + 1}" if mark else ""
+        at = f":{mark.line + 1}" if mark else ""
         problem = e.problem or e.context or "invalid YAML"
-        raise QuestionsFileError(f"{path}{line}: invalid YAML: {problem}") from None
+        raise QuestionsFileError(f"{path}{at}: invalid YAML: {problem}") from None
     except yaml.YAMLError as e:
         raise QuestionsFileError(f"{path}: invalid YAML: {e}") from None
     except (ValueError, TypeError) as e:  # e.g. an explicit !!timestamp that is no date

@@ -186,13 +186,20 @@ class QuestionsFile(BaseModel):
         return self
 
 
+Role = Literal["forecaster", "reviewer"]
+
+
+def _default_roles() -> list[Role]:
+    return ["forecaster"]
+
+
 class PersonSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     handle: Handle
     name: str | None = None
     email: str | None = None
-    roles: list[Literal["forecaster", "reviewer"]] = Field(default_factory=lambda: ["forecaster"])
+    roles: list[Role] = Field(default_factory=_default_roles)
     digest: bool = True
 
     @field_validator("email")

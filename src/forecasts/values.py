@@ -30,12 +30,17 @@ Value = float | dict[str, float]
 
 
 class QuestionShape(Protocol):
-    """What value parsing needs to know about a question."""
+    """What value parsing needs to know about a question (read-only, so a Question row, a
+    QuestionSpec or any object with these attributes will do)."""
 
-    type: str
-    options: Sequence[str] | None
-    min: float | None
-    max: float | None
+    @property
+    def type(self) -> str: ...
+    @property
+    def options(self) -> Sequence[str] | None: ...
+    @property
+    def min(self) -> float | None: ...
+    @property
+    def max(self) -> float | None: ...
 
 
 def _number(text: str, what: str) -> float:

@@ -28,7 +28,7 @@ def add(
 
     roles = ["forecaster", "reviewer"] if reviewer else ["forecaster"]
     try:
-        spec = PersonSpec(handle=handle, name=name, email=email, roles=roles, digest=not no_digest)  # type: ignore[arg-type]
+        spec = PersonSpec(handle=handle, name=name, email=email, roles=roles, digest=not no_digest)
     except ValidationError as e:
         err = e.errors()[0]
         field = str(err["loc"][0]) if err.get("loc") else "input"
