@@ -150,8 +150,13 @@ def import_data(session: Session, *, data: Any) -> dict[str, int]:
         if converted:
             try:
                 session.execute(sa.insert(table), converted)
-            except sa.exc.IntegrityError as e:
-                raise BadInput(f"table {table.name}: {str(e.orig).splitlines()[0]}") from None
+            except sa.exc.OperationalError:
+                raise  # the database itself (locked, gone): not the file's fault
+            except sa.exc.StatementError as e:
+                # Constraint violations, and values the column cannot take (a bad boolean, a
+                # number that is text, a string too long): the file is bad, not the database.
+                reason = str(e.orig if e.orig is not None else e).splitlines()[0]
+                raise BadInput(f"table {table.name}: {reason}") from None
         counts[table.name] = len(converted)
     _reset_sequences(session)
     session.flush()
