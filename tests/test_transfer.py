@@ -294,6 +294,15 @@ def test_an_empty_export_imports_as_nothing(cli, fresh, tmp_path):
             lambda d: d["tables"]["forecast"][0].update(person="ghost"),
             "Error: table forecast: ",
         ),
+        (
+            lambda d: d["tables"]["person"][0].update(digest="yes"),
+            "Error: table person: Not a boolean value: 'yes'\n",
+        ),
+        (
+            lambda d: d["tables"]["question"][0].update(range_min="abc"),
+            "Error: table question: ",
+        ),
+        (lambda d: d["tables"]["question"].append(3), "Error: table question: malformed row: "),
     ],
 )
 def test_a_broken_export_is_refused_and_nothing_is_imported(
