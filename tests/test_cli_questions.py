@@ -337,3 +337,30 @@ def test_bad_status_and_dates_in_read_commands(cli):
         2,
         "Error: --as-of: 'soon' is not an ISO date; use YYYY-MM-DD\n",
     )
+
+
+# ---------------------------------------------------------------- people
+
+
+@freeze_time("2027-03-10 12:00:00.25")
+def test_people_add_and_list(cli, wide):
+    r = cli("people", "add", "ann", "--name", "Ann Lee", "--email", "ann@example.org")
+    assert (r.exit_code, r.stdout) == (0, "Added ann (forecaster).\n")
+    r = cli("people", "add", "rev", "--reviewer", "--no-digest")
+    assert (r.exit_code, r.stdout) == (0, "Added rev (forecaster, reviewer).\n")
+    people = json.loads(cli("people", "list", "--json").stdout)
+    assert [p["handle"] for p in people] == ["ann", "paper", "rev"]
+    assert people[0] == {
+        "handle": "ann",
+        "name": "Ann Lee",
+        "email": "ann@example.org",
+        "roles": ["forecaster"],
+        "digest": True,
+        "created_at": "2027-03-10T12:00:00.250000Z",
+    }
+    assert (people[1]["roles"], people[1]["digest"]) == (["forecaster"], False)
+    assert (people[2]["roles"], people[2]["digest"]) == (["forecaster", "reviewer"], False)
+    lines = cli("people", "list").stdout.splitlines()
+    assert lines[3] == (
+        "│ ann    │ Ann Lee                            │ ann@example.org │ forecaster           │ yes    │"
+    )
