@@ -111,6 +111,29 @@ class Matches:
         ok = self.presence[pos] == keys if len(self.presence) else np.zeros(len(tids), bool)
         return [self.term_text[t] for t, hit in zip(tids, ok, strict=True) if hit]
 
+    def term_lists(self) -> tuple[list[list[str]], list[list[str]]]:
+        """For every match, in order: the query terms and the resolution terms found.
+        (Vectorised per question; the per-match ``terms(i)`` is for a few lookups.)"""
+        terms: list[list[str]] = []
+        res: list[list[str]] = []
+        if not len(self.doc):
+            return terms, res
+        starts = np.flatnonzero(np.r_[True, self.question[1:] != self.question[:-1]])
+        ends = np.r_[starts[1:], len(self.question)]
+        for lo, hi in zip(starts.tolist(), ends.tolist(), strict=True):
+            cq = self.compiled[int(self.question[lo])]
+            docs = self.doc[lo:hi]
+            for tids, out in ((cq.positive, terms), (cq.resolution, res)):
+                if not tids or not len(self.presence):
+                    out.extend([] for _ in range(hi - lo))
+                    continue
+                names = [self.term_text[t] for t in tids]
+                keys = docs[None, :] * self.n_terms + np.asarray(tids, dtype=np.int64)[:, None]
+                pos = np.minimum(np.searchsorted(self.presence, keys), len(self.presence) - 1)
+                present = (self.presence[pos] == keys).T.tolist()
+                out.extend([n for n, v in zip(names, row, strict=True) if v] for row in present)
+        return terms, res
+
     def terms(self, i: int) -> list[str]:
         """The question's query terms found in the article of match ``i``."""
         cq = self.compiled[int(self.question[i])]

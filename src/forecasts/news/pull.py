@@ -450,11 +450,12 @@ async def _fetch_one(fetcher: Fetcher, job: _Job, limiter: RateLimiter | None) -
         return out
     now = clock.now()
     try:
+        # Parsing is CPU work: a worker thread keeps the event loop fetching meanwhile.
         if is_gdelt:
-            out.parsed = parse_gdelt(res.body or b"", now=now)
+            out.parsed = await asyncio.to_thread(parse_gdelt, res.body or b"", now=now)
         else:
-            out.parsed = parse_feed(
-                res.body or b"", url=res.final_url, headers=res.headers, now=now
+            out.parsed = await asyncio.to_thread(
+                parse_feed, res.body or b"", url=res.final_url, headers=res.headers, now=now
             )
     except SourceError as e:
         out.error, out.transient = e.message, e.transient
@@ -516,16 +517,25 @@ def _store(
     if items and questions:
         matcher = Matcher({q.id: q.node for q in questions}, resolution_terms)
         m = matcher.match([(it.title, it.summary) for it in items], forced=forced)
+        terms, res_terms = m.term_lists()
         rows = [
             store.NewMatch(
-                article_id=stored[int(m.doc[i])][0],
-                question_id=m.question_ids[int(m.question[i])],
-                score=float(m.score[i]),
-                terms=m.terms(i),
-                resolution_terms=m.resolution_terms(i),
-                possible_resolution=bool(m.possible_resolution[i]),
+                article_id=stored[d][0],
+                question_id=m.question_ids[q],
+                score=score,
+                terms=t,
+                resolution_terms=r,
+                possible_resolution=p,
             )
-            for i in range(len(m))
+            for d, q, score, t, r, p in zip(
+                m.doc.tolist(),
+                m.question.tolist(),
+                m.score.tolist(),
+                terms,
+                res_terms,
+                m.possible_resolution.tolist(),
+                strict=True,
+            )
         ]
         summary.matches_new, summary.possible_resolutions_new = store.insert_matches(
             session, matches=rows, now=now

@@ -129,17 +129,27 @@ def insert_matches(
         }
         for m in matches
     ]
-    stmt = (
-        _insert(session, table)
-        .on_conflict_do_nothing(index_elements=["article_id", "question_id"])
-        .returning(table.c.id, table.c.possible_resolution)
+    # Skip the pairs already recorded (one indexed look-up per 900 articles), then insert
+    # the rest; "on conflict do nothing" still guards against a concurrent pull.
+    existing: set[tuple[int, str]] = set()
+    article_ids = sorted({m.article_id for m in matches})
+    for chunk in _chunks(article_ids, 900):
+        q = sa.select(table.c.article_id, table.c.question_id).where(table.c.article_id.in_(chunk))
+        existing.update((r.article_id, r.question_id) for r in session.execute(q))
+    fresh: dict[tuple[int, str], dict[str, Any]] = {}
+    for m, r in zip(matches, rows, strict=True):
+        key = (m.article_id, m.question_id)
+        if key not in existing:
+            fresh.setdefault(key, r)
+    if not fresh:
+        return 0, 0
+    stmt = _insert(session, table).on_conflict_do_nothing(
+        index_elements=["article_id", "question_id"]
     )
-    added = possible = 0
-    for chunk in _chunks(rows, 2000):
-        for row in session.execute(stmt, list(chunk)):
-            added += 1
-            possible += bool(row.possible_resolution)
-    return added, possible
+    new_rows = list(fresh.values())
+    for chunk in _chunks(new_rows, 5000):
+        session.execute(stmt, list(chunk))
+    return len(new_rows), sum(1 for r in new_rows if r["possible_resolution"])
 
 
 # ------------------------------------------------------------------------------- sources

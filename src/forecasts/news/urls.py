@@ -8,10 +8,12 @@ accepted; anything else (``javascript:``, ``data:``, ``mailto:``...) gives None.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
 
 from forecasts.news.models import MAX_URL_LENGTH
 
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 _TRACKING = frozenset({"fbclid", "gclid"})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -27,8 +29,8 @@ def canonical_url(url: str | None, base: str | None = None) -> str | None:
     if not url:
         return None
     url = url.strip()
-    # Control characters and whitespace inside a URL are never legitimate.
-    if any(ord(c) < 0x20 or c == "\x7f" for c in url):
+    # Control characters inside a URL are never legitimate.
+    if _CONTROL_RE.search(url):
         return None
     if base:
         try:
