@@ -23,8 +23,11 @@ DATES = ("--closes", "2027-06-30", "--resolve-by", "2027-09-30")
 
 @pytest.fixture
 def wide(monkeypatch):
-    """Tables are as wide as the terminal; fix the width so their text is deterministic."""
+    """Tables are as wide as the terminal; fix the width so their text is deterministic
+    (and keep colour codes out, whatever the environment asks for)."""
     monkeypatch.setenv("COLUMNS", "100")
+    for var in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"):
+        monkeypatch.delenv(var, raising=False)
 
 
 @pytest.fixture
