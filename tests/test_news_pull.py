@@ -536,3 +536,39 @@ def test_feeds_fetched_concurrently(_threaded: HTTPServer, sessions: Sessions) -
     t0 = time.monotonic()
     s = pull(sessions, settings=settings, policy=FetchPolicy(concurrency=10, trust_env=False))
     assert s.sources_ok == 10 and time.monotonic() - t0 < 2.0
+
+
+def test_wrong_charset_and_relative_links_over_http(
+    httpserver: HTTPServer, sessions: Sessions
+) -> None:
+    add_question(sessions, "defense", "défense OR defense")
+    body = (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0" xml:base="/section/">'
+        "<channel><title>T</title><item><title>Défense “news” – naïve</title>"
+        "<link>story/1</link></item></channel></rss>"
+    ).encode("cp1252")  # declared UTF-8 in the prolog and the header; really windows-1252
+    httpserver.expect_request("/cp.xml").respond_with_data(
+        body, content_type="text/xml; charset=utf-8"
+    )
+    settings = settings_for(
+        httpserver, gdelt=False, feeds=[{"name": "cp", "url": httpserver.url_for("/cp.xml")}]
+    )
+    s = do_pull(sessions, settings)
+    assert status(s) == {"cp": "ok"} and s.articles_new == 1
+    with sessions() as sess:
+        a = sess.exec(select(Article)).one()
+        assert a.title.startswith("D") and "news" in a.title
+        assert a.url.startswith("http://") and a.url.endswith("/story/1")
+
+
+def test_gdelt_seendate_becomes_published(
+    httpserver: HTTPServer, gdelt: Gdelt, sessions: Sessions
+) -> None:
+    add_question(sessions, "q1", '"first flight" (J-36 OR "J 36")')
+    gdelt.default = gdelt_json(("https://g.example/1", "J-36 first flight"))
+    s = do_pull(sessions, settings_for(httpserver, feeds=[]))
+    assert s.articles_new == 1
+    assert gdelt.requests[0]["query"] == ['"first flight" ("j-36" OR "j 36")']
+    with sessions() as sess:
+        a = sess.exec(select(Article)).one()
+        assert a.published == dt.datetime(2026, 11, 27, 3, 15, tzinfo=dt.UTC)
