@@ -1,0 +1,404 @@
+"""The report from a real database: loading, as-of, corrections, bad input, the CLI."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+import math
+import struct
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from freezegun import freeze_time
+
+from forecasts import report
+from forecasts.errors import BadInput, PersonNotFound
+from forecasts.models import Forecast, Person, Question, Resolution
+
+UTC = dt.UTC
+
+
+def at(day: int, hour: int = 0) -> dt.datetime:
+    return dt.datetime(2025, 1, day, hour, tzinfo=UTC)
+
+
+def add_people(session: Any, *handles: str) -> None:
+    for h in handles:
+        session.add(Person(handle=h, roles=["forecaster"]))
+    session.flush()
+
+
+def add_question(session: Any, qid: str, qtype: str = "binary", **kw: Any) -> None:
+    defaults: dict[str, Any] = {
+        "title": qid,
+        "criteria": "as stated",
+        "opens": dt.date(2025, 1, 1),
+        "closes": dt.date(2025, 1, 10),
+        "resolve_by": dt.date(2025, 2, 1),
+        "tags": ["tech"],
+    }
+    defaults.update(kw)
+    session.add(Question(id=qid, type=qtype, **defaults))
+    session.flush()
+
+
+def forecast(session: Any, qid: str, who: str, when: dt.datetime, value: Any) -> None:
+    session.add(Forecast(question_id=qid, person=who, value=value, made_at=when))
+    session.flush()
+
+
+def resolve(session: Any, qid: str, outcome: str, day: dt.date, **kw: Any) -> None:
+    session.add(Resolution(question_id=qid, outcome=outcome, resolved_on=day, by="paper", **kw))
+    session.flush()
+
+
+def no_nan(text: str) -> Any:
+    def bad(name: str) -> Any:
+        raise AssertionError(f"{name} in JSON")
+
+    return json.loads(text, parse_constant=bad)
+
+
+def entry(rep: dict[str, Any], who: str) -> dict[str, Any]:
+    return next(e for e in rep["forecasters"] if e["forecaster"] == who)
+
+
+@pytest.fixture
+def history(session: Any) -> Any:
+    """Alice and Bob on a few questions, the paper on one; an annulled question, a corrected
+    resolution, one resolved after 2025-01-20 and one not resolved."""
+    add_people(session, "alice", "bob")
+    add_question(session, "q-yes")
+    add_question(session, "q-choice", "choice", options=["A", "B", "C"])
+    add_question(session, "q-num", "numeric", range_min=0.0, range_max=10.0, tags=["econ"])
+    add_question(session, "q-annul")
+    add_question(session, "q-fixed")
+    add_question(session, "q-late")
+    add_question(session, "q-open")
+    # q-yes: the issue's time-average example for alice (0.6 days 1-2, 0.8 days 3-5)
+    forecast(session, "q-yes", "paper", at(1), 0.9)
+    forecast(session, "q-yes", "alice", at(1), 0.6)
+    forecast(session, "q-yes", "alice", at(3), 0.8)
+    forecast(session, "q-yes", "bob", at(1), 0.4)
+    resolve(session, "q-yes", "yes", dt.date(2025, 1, 6))
+    forecast(session, "q-choice", "alice", at(2), {"A": 0.6, "B": 0.1, "C": 0.3})
+    forecast(session, "q-choice", "bob", at(2), {"A": 0.2, "B": 0.4, "C": 0.4})
+    resolve(session, "q-choice", "A", dt.date(2025, 1, 12))
+    forecast(session, "q-num", "alice", at(2), {"p10": 1, "p25": 2, "p50": 3, "p75": 4, "p90": 5})
+    resolve(session, "q-num", "3.5", dt.date(2025, 1, 12))
+    forecast(session, "q-annul", "alice", at(2), 0.01)
+    resolve(session, "q-annul", "annulled", dt.date(2025, 1, 12))
+    forecast(session, "q-fixed", "alice", at(2), 0.8)
+    resolve(session, "q-fixed", "no", dt.date(2025, 1, 12))
+    resolve(session, "q-fixed", "yes", dt.date(2025, 1, 12), correction_reason="misread the source")
+    forecast(session, "q-late", "bob", at(2), 0.9)
+    resolve(session, "q-late", "no", dt.date(2025, 1, 25))
+    forecast(session, "q-open", "bob", at(2), 0.5)
+    session.commit()
+    return session
+
+
+def test_scores_from_the_database(history: Any) -> None:
+    rep = report.build_report(history, as_of="2025-01-20")
+    no_nan(report.report_json(rep))
+    rq = rep["resolved_questions"]
+    assert (rq["scored"], rq["binary"], rq["choice"], rq["numeric"]) == (4, 2, 1, 1)
+    assert rq["annulled"] == 1 and rq["unresolved"] == 2
+    a = entry(rep, "alice")
+    assert a["questions"] == 4
+    # binary: q-yes final 0.8 -> 0.08; q-fixed (corrected to yes) 0.8 -> 0.08; choice 0.26
+    assert a["brier"] == pytest.approx((0.08 + 0.08 + 0.26) / 3)
+    # q-yes window is days 1-5 (resolved on the 6th): the issue's 0.176
+    # q-fixed: 0.8 from day 2 to the 11th (closes 10th, 24:00): 0.08; choice: 0.26
+    assert a["brier_time_avg"] == pytest.approx((0.176 + 0.08 + 0.26) / 3)
+    # coverage: q-yes full, q-fixed 9 of 10 days, q-choice 9 of 10 days
+    assert a["coverage"] == pytest.approx((1.0 + 0.9 + 0.9) / 3)
+    assert a["numeric"]["pinball"] == pytest.approx((0.25 + 0.375 + 0.25 + 0.125 + 0.15) / 5 / 10)
+    assert a["numeric"]["interval_coverage"] == {"p10_p90": 1.0, "p25_p75": 1.0}
+    assert a["counts"]["binary"] == 2
+    assert "2 resolved binary questions: too few to judge calibration" in a["notes"]
+    assert "4 resolved questions: too few to judge calibration" in rep["notes"]
+
+
+def test_relative_brier_against_the_crowd_without_me(history: Any) -> None:
+    rep = report.build_report(history, as_of="2025-01-20")
+    a, b = entry(rep, "alice"), entry(rep, "bob")
+    # q-yes: alice 0.6 then 0.8, bob 0.4 throughout (the crowd without alice is bob; without
+    # bob it is alice; the paper is never in it).
+    alice_q = (2 * (0.32 - 0.72) + 3 * (0.08 - 0.72)) / 5
+    bob_q = (2 * (0.72 - 0.32) + 3 * (0.72 - 0.08)) / 5
+    # q-choice: alice 0.26 vs bob's 0.2,0.4,0.4 -> 0.64+0.16+0.16 = 0.96
+    assert a["relative_brier"] == pytest.approx((alice_q + (0.26 - 0.96)) / 2)
+    assert b["relative_brier"] == pytest.approx((bob_q + (0.96 - 0.26)) / 2)
+    assert a["counts"]["relative"] == 2
+
+
+def test_relative_brier_matches_the_core_crowd(session: Any) -> None:
+    """Many forecasters on one question: cross-check with forecasts.aggregate.crowd."""
+    from forecasts.aggregate import crowd
+
+    handles = [f"f{i:02d}" for i in range(12)]
+    add_people(session, *handles)
+    add_question(session, "q", closes=dt.date(2025, 1, 20))
+    rng = np.random.default_rng(5)
+    made: list[tuple[dt.datetime, str, float]] = []
+    for i in range(60):
+        who = handles[int(rng.integers(0, 12))]
+        when = at(1) + dt.timedelta(hours=int(rng.integers(0, 24 * 19)), minutes=i)
+        p = round(float(rng.uniform(0.05, 0.95)), 2)
+        forecast(session, "q", who, when, p)
+        made.append((when, who, p))
+    resolve(session, "q", "yes", dt.date(2025, 1, 25))
+    session.commit()
+    rep = report.build_report(session, as_of="2025-02-01")
+    end = dt.datetime(2025, 1, 21, tzinfo=UTC)
+    made.sort()
+    times = sorted({t for t, _, _ in made} | {end})
+    for who in handles:
+        num = den = 0.0
+        for t0, t1 in itertools.pairwise(times):
+            latest: dict[str, tuple[dt.datetime, float]] = {}
+            for t, w, p in made:
+                if t <= t0:
+                    latest[w] = (t, p)
+            if who not in latest or len(latest) < 2:
+                continue
+            others = sorted((v for w, v in latest.items() if w != who), key=lambda x: x[0])
+            c = crowd("binary", [p for _, p in others])
+            assert isinstance(c, float)
+            secs = (t1 - t0).total_seconds()
+            num += (2 * (latest[who][1] - 1) ** 2 - 2 * (c - 1) ** 2) * secs
+            den += secs
+        got = entry(rep, who)["relative_brier"]
+        if den == 0:
+            assert got is None
+        else:
+            assert got == pytest.approx(num / den, abs=2e-6)
+
+
+def test_as_of_excludes_later_resolutions_and_forecasts(history: Any) -> None:
+    early = report.build_report(history, as_of="2025-01-11")
+    assert early["resolved_questions"]["scored"] == 1  # only q-yes (6th); the rest the 12th
+    late = report.build_report(history, as_of="2025-01-31")
+    assert late["resolved_questions"]["scored"] == 5
+    assert entry(late, "bob")["questions"] == 3  # q-yes, q-choice, q-late
+
+
+def test_forecasts_after_the_as_of_day_do_not_count(session: Any) -> None:
+    add_people(session, "alice")
+    add_question(session, "q", closes=dt.date(2025, 1, 20))
+    forecast(session, "q", "alice", at(2), 0.9)
+    forecast(session, "q", "alice", at(5, 12), 0.1)  # after the end of the 4th
+    resolve(session, "q", "yes", dt.date(2025, 1, 3))
+    session.commit()
+    rep = report.build_report(session, as_of="2025-01-04")
+    assert entry(rep, "alice")["brier"] == pytest.approx(0.02)
+
+
+def test_the_newest_resolution_row_wins(history: Any) -> None:
+    rep = report.build_report(history, as_of="2025-01-20", tag=None)
+    # q-fixed was corrected from no to yes: alice's 0.8 scores 0.08, not 1.28
+    assert entry(rep, "alice")["brier"] < 0.2
+
+
+def test_tag_filter(history: Any) -> None:
+    rep = report.build_report(history, as_of="2025-01-20", tag="ECON")
+    assert rep["resolved_questions"]["scored"] == 1
+    assert rep["resolved_questions"]["numeric"] == 1
+    assert entry(rep, "alice")["numeric"]["questions"] == 1
+
+
+def test_paper_scorecard(history: Any) -> None:
+    rep = report.build_report(history, as_of="2025-01-20")
+    p = rep["paper"]
+    assert (p["predictions"], p["came_true"]) == (1, 1)
+    assert p["brier"] == pytest.approx(0.02)
+    assert report.paper_summary(rep) == "1 of 1 resolved paper prediction came true."
+    # the paper against the crowd of alice and bob (median of two = mean)
+    crowd_b = (2 * (2 * (0.5 - 1) ** 2) + 3 * (2 * (0.6 - 1) ** 2)) / 5
+    assert p["relative_brier"] == pytest.approx(0.02 - crowd_b)
+
+
+def test_forecaster_filter_and_unknown_handle(history: Any) -> None:
+    rep = report.build_report(history, as_of="2025-01-20", forecaster="bob")
+    assert [e["forecaster"] for e in rep["forecasters"]] == ["bob"]
+    with pytest.raises(PersonNotFound):
+        report.build_report(history, forecaster="nobody")
+
+
+@pytest.mark.parametrize("bins", [0, -3, 101])
+def test_bad_bins(history: Any, bins: int) -> None:
+    with pytest.raises(BadInput):
+        report.build_report(history, bins=bins)
+
+
+def test_bad_date(history: Any) -> None:
+    with pytest.raises(BadInput, match="ISO date"):
+        report.build_report(history, as_of="20-01-2025")
+
+
+def test_empty_database_is_an_honest_report(session: Any) -> None:
+    rep = report.build_report(session)
+    text = report.report_json(rep)
+    no_nan(text)
+    assert rep["forecasters"] == []
+    assert rep["notes"] == ["no resolved questions yet: nothing to score"]
+    assert rep["paper"]["questions"] == 0
+    assert report.paper_summary(rep) == "The paper has no resolved predictions yet."
+
+
+def test_two_questions_say_too_few(session: Any) -> None:
+    add_people(session, "alice")
+    for q in ("a", "b"):
+        add_question(session, q)
+        forecast(session, q, "alice", at(2), 0.7)
+        resolve(session, q, "yes", dt.date(2025, 1, 5))
+    session.commit()
+    rep = report.build_report(session)
+    assert "2 resolved questions: too few to judge calibration" in rep["notes"]
+    a = entry(rep, "alice")
+    assert a["relative_brier"] is None  # nobody else: no crowd
+    assert any("relative Brier undefined" in n for n in a["notes"])
+    no_nan(report.report_json(rep))
+
+
+@freeze_time("2025-01-06 12:00:00")
+def test_default_as_of_is_now(session: Any) -> None:
+    add_people(session, "alice")
+    add_question(session, "q")
+    forecast(session, "q", "alice", at(2), 0.7)
+    resolve(session, "q", "yes", dt.date(2025, 1, 6))  # today counts
+    session.commit()
+    rep = report.build_report(session)
+    assert rep["as_of"] == "2025-01-06T12:00:00+00:00"
+    assert rep["as_of_is_end_of_day"] is False
+    assert rep["resolved_questions"]["scored"] == 1
+
+
+def test_sqlite_times_parse_like_datetimes() -> None:
+    values = [
+        "2025-01-02 03:04:05.123456",
+        "1999-12-31 23:59:59.999999",
+        "2024-02-29 00:00:00.000000",
+    ]
+    fast = report._parse_times(values)
+    slow = [dt.datetime.fromisoformat(v).replace(tzinfo=UTC).timestamp() for v in values]
+    assert fast == pytest.approx(slow, abs=1e-6)
+    # a different layout falls back to the slow path
+    assert report._parse_times(["2025-01-02T03:04:05"])[0] == pytest.approx(
+        dt.datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC).timestamp()
+    )
+
+
+# --------------------------------------------------------------------------------------
+# The real CLI
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    w, h = struct.unpack(">II", data[16:24])
+    return w, h
+
+
+def test_cli_tables_json_html_png(history: Any, cli: Callable[..., Any], tmp_path: Path) -> None:
+    r = cli("report", "--as-of", "2025-01-20")
+    assert r.exit_code == 0, r.output
+    assert "Leaderboard" in r.stdout and "alice" in r.stdout
+    assert "1 of 1 resolved paper prediction came true." in r.stdout
+    assert "Calibration: alice" in r.stdout
+
+    r = cli("report", "--as-of", "2025-01-20", "--json", "--bins", "5")
+    assert r.exit_code == 0, r.output
+    data = no_nan(r.stdout)
+    assert data["bins"] == 5 and len(data["forecasters"][0]["calibration"]) == 5
+    assert set(data["forecasters"][0]) >= {
+        "forecaster",
+        "questions",
+        "brier",
+        "brier_time_avg",
+        "coverage",
+        "relative_brier",
+        "log_score",
+        "baseline_score",
+        "calibration",
+        "murphy",
+        "numeric",
+    }
+    assert set(data["paper"]) >= set(data["forecasters"][0]) - {"rank"}
+
+    html, png = tmp_path / "r.html", tmp_path / "r.png"
+    r = cli("report", "--as-of", "2025-01-20", "--html", str(html), "--png", str(png))
+    assert r.exit_code == 0, r.output
+    assert html.read_text(encoding="utf-8").startswith("<!doctype html>")
+    assert png_size(png) == (800, 600)
+    assert png.stat().st_size < 200_000
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--forecaster", "nobody"], "no person with handle 'nobody'"),
+        (["--as-of", "yesterday"], "not an ISO date"),
+        (["--bins", "0"], "--bins"),
+        (["--html", "/nonexistent-dir/r.html"], "does not exist"),
+        (["--png", "."], "is a directory"),
+    ],
+)
+def test_cli_bad_input_exits_2(
+    history: Any, cli: Callable[..., Any], args: list[str], message: str
+) -> None:
+    r = cli("report", *args)
+    assert r.exit_code == 2, r.output
+    assert message in r.stderr
+    assert "Traceback" not in r.output
+
+
+def test_cli_empty_database(cli: Callable[..., Any]) -> None:
+    r = cli("report")
+    assert r.exit_code == 0, r.output
+    assert "no resolved questions yet" in r.stdout
+    r = cli("report", "--json")
+    assert r.exit_code == 0
+    assert no_nan(r.stdout)["forecasters"] == []
+
+
+def test_report_module_imports_nothing_heavy() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; import forecasts.cli.report; "
+        "print(sorted(m for m in ('numpy', 'matplotlib', 'sqlmodel', 'sqlalchemy') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_json_is_finite_for_random_histories(session: Any) -> None:
+    rng = np.random.default_rng(11)
+    add_people(session, "a", "b", "c")
+    for i in range(8):
+        add_question(session, f"q{i}", closes=dt.date(2025, 1, 3 + i))
+        for _ in range(int(rng.integers(0, 4))):
+            who = ["a", "b", "c", "paper"][int(rng.integers(0, 4))]
+            forecast(
+                session, f"q{i}", who, at(int(rng.integers(1, 12))), float(rng.uniform(0.01, 0.99))
+            )
+        if rng.random() < 0.8:
+            resolve(
+                session,
+                f"q{i}",
+                ["yes", "no", "annulled"][int(rng.integers(0, 3))],
+                dt.date(2025, 1, 2 + i),
+            )
+    session.commit()
+    rep = report.build_report(session, as_of="2025-02-01")
+    data = no_nan(report.report_json(rep))
+    for e in data["forecasters"]:
+        for key in ("brier", "brier_time_avg", "coverage", "log_score"):
+            assert e[key] is None or math.isfinite(e[key])

@@ -1,0 +1,159 @@
+"""The HTML report: autoescaped, self-contained, and it renders in headless Chromium."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from forecasts import report, scoring
+from forecasts.scoring import BINARY, ForecastArrays, QuestionArrays
+
+CHROMIUM = "/usr/bin/chromium"
+DAY = 86400.0
+EVIL = '<script>alert("x")</script>'
+
+
+def synthetic_report(
+    n_q: int = 300, handles: tuple[str, ...] = ("alice", EVIL, "paper")
+) -> dict[str, Any]:
+    """Binary questions with decently calibrated forecasters, scored without a database."""
+    rng = np.random.default_rng(2)
+    truth = rng.uniform(0.02, 0.98, n_q)
+    outcome = (rng.random(n_q) < truth).astype(float)
+    qa = QuestionArrays(
+        kind=np.full(n_q, BINARY, dtype=np.int8),
+        n_options=np.full(n_q, 2, dtype=np.int32),
+        outcome=outcome,
+        opens=np.zeros(n_q),
+        end=np.full(n_q, 30 * DAY),
+        range_width=np.full(n_q, np.nan),
+    )
+    n_p = len(handles)
+    q = np.repeat(np.arange(n_q), n_p)
+    p = np.tile(np.arange(n_p), n_q)
+    noise = rng.normal(0, 0.08, q.size) * np.where(p == n_p - 1, 3, 1)
+    fa = ForecastArrays(
+        question=q.astype(np.int32),
+        person=p.astype(np.int32),
+        made_at=rng.uniform(0, 20 * DAY, q.size),
+        p_yes=np.clip(truth[q] + noise, 0.01, 0.99),
+        choice_row=np.full(q.size, -1, dtype=np.int32),
+        choice=np.zeros((0, 2)),
+        quantile_row=np.full(q.size, -1, dtype=np.int32),
+        quantiles=np.zeros((0, 5)),
+    )
+    s = scoring.score(qa, fa, n_p, paper=n_p - 1, bins=10)
+    return report.scores_to_dict(
+        s,
+        handles=list(handles),
+        paper=n_p - 1,
+        as_of="2025-06-30",
+        counts={"scored_questions": n_q, "binary": n_q},
+    )
+
+
+@pytest.fixture(scope="module")
+def html() -> str:
+    return report.render_html(synthetic_report())
+
+
+def test_autoescape(html: str) -> None:
+    assert EVIL not in html
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
+    assert "<script" not in html.lower()
+
+
+def test_self_contained(html: str) -> None:
+    refs = re.findall(r"""(?:src|href)\s*=\s*["']([^"']*)["']""", html, flags=re.I)
+    assert refs, "the inline SVG uses internal references"
+    assert all(r.startswith("#") for r in refs), [r for r in refs if not r.startswith("#")]
+    assert not re.search(r"url\(\s*['\"]?(?:https?:)?//", html, flags=re.I)
+    assert "<link" not in html.lower() and "@import" not in html.lower()
+    assert "<!--" not in html  # matplotlib's label comments are stripped
+
+
+def test_sections_and_chart(html: str) -> None:
+    for anchor in ("leaderboard", "paper", "reliability", "calibration", "methodology"):
+        assert f'id="{anchor}"' in html
+    assert html.count("<svg") == 1
+    svg = html[html.index("<svg") : html.index("</svg>")]
+    # the diagonal is dashed; the Wilson bands are a filled, translucent polygon
+    assert "stroke-dasharray" in svg
+    assert "fill-opacity" in svg or "opacity" in svg
+    assert "0.176" in html  # the worked example in the methodology
+
+
+def test_empty_report_renders() -> None:
+    s = scoring.score(
+        QuestionArrays(
+            kind=np.zeros(0, np.int8),
+            n_options=np.zeros(0, np.int32),
+            outcome=np.zeros(0),
+            opens=np.zeros(0),
+            end=np.zeros(0),
+            range_width=np.zeros(0),
+        ),
+        report._empty_forecasts(),
+        1,
+        paper=0,
+    )
+    rep = report.scores_to_dict(s, handles=["paper"], paper=0, as_of="2025-01-01")
+    out = report.render_html(rep)
+    assert "No forecaster has a resolved question to score yet." in out
+    assert "The paper has no resolved predictions yet." in out
+
+
+@pytest.mark.skipif(
+    not os.path.exists(CHROMIUM),
+    reason=f"headless Chromium is not installed at {CHROMIUM} (apt-get install chromium)",
+)
+def test_screenshot_in_headless_chromium(html: str, tmp_path: Path) -> None:
+    """The page renders: the reliability diagram's series colour, its Wilson band and the
+    diagonal's grey are all on screen."""
+    import matplotlib.image as mpimg
+
+    page = tmp_path / "report.html"
+    page.write_text(html, encoding="utf-8")
+    shot = tmp_path / "shot.png"
+    profile = tempfile.mkdtemp()
+    try:
+        subprocess.run(
+            [
+                CHROMIUM,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                f"--user-data-dir={profile}",
+                f"--screenshot={shot}",
+                "--window-size=1200,2000",
+                page.as_uri(),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+    assert shot.is_file() and shot.stat().st_size > 20_000
+    img = (mpimg.imread(shot)[:, :, :3] * 255).round().astype(int)
+
+    def count(rgb: tuple[int, int, int], tol: int = 6) -> int:
+        return int(np.all(np.abs(img - np.array(rgb)) <= tol, axis=2).sum())
+
+    assert count((0x1F, 0x5F, 0xA8)) > 200  # the team's points and line
+    assert count((0xC2, 0x50, 0x1D)) > 100  # the paper's
+    assert count((210, 223, 236), tol=5) > 2000  # the team's Wilson band (18% blue on white)
+    assert count((0x55, 0x55, 0x55), tol=2) > 50  # the dashed diagonal
