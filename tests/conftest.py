@@ -6,6 +6,7 @@ PostgreSQL server named by FORECASTS_TEST_DATABASE_URL (CI runs the suite both w
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import uuid
@@ -142,11 +143,23 @@ def cli(db_url: str) -> Callable[..., CliResult]:
     return make_cli(db_url)
 
 
+@functools.cache
+def _cache_typer_command() -> None:
+    """typer's test runner rebuilds the click command on every call, which is most of the
+    cost of an in-process CLI call; the app never changes during a run, so build it once."""
+    import typer.testing
+
+    build = getattr(typer.testing, "_get_command", None)
+    if build is not None:
+        typer.testing._get_command = functools.cache(build)  # type: ignore[attr-defined]
+
+
 def make_cli(db_url: str | None) -> Callable[..., CliResult]:
     from typer.testing import CliRunner
 
     from forecasts.cli import app
 
+    _cache_typer_command()
     runner = CliRunner()
 
     def run(*args: str, input: str | None = None) -> CliResult:

@@ -255,7 +255,7 @@ def test_show_text(populated):
         "  status: open\n"
         "  opens 2027-03-01, closes 2027-06-30, resolve by 2027-09-30\n"
         "  tags: engines, russia\n"
-        "  crowd: 70% (1 forecasters); paper: -\n"
+        "  crowd: 70% (1 forecaster); paper: -\n"
         "\n"
         "Criteria:\n"
         "  Yes if a contract.\n"

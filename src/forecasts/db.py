@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import functools
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -197,7 +198,15 @@ def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str]:
 
 def require_current(engine: Engine) -> None:
     """Refuse to work on a database that is missing or behind the code's schema."""
-    rev = current_revision(engine)
+    path = engine.url.database if engine.dialect.name == "sqlite" else None
+    missing_file = (
+        path
+        and path != ":memory:"
+        and not os.path.exists(path)
+        and os.path.isdir(os.path.dirname(os.path.abspath(path)))
+    )
+    # Checking the file first means we never create an empty one just to report this.
+    rev = None if missing_file else current_revision(engine)
     if rev is None:
         raise DatabaseError(
             f"database {safe_url(str(engine.url))} is not initialised; run `forecasts init`"

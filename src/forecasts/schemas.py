@@ -97,7 +97,8 @@ class QuestionSpec(BaseModel):
     resolve_by: dt.date
     tags: list[NonEmpty] = Field(default_factory=list)
     claim: Claim | None = None
-    paper_forecast: float | dict[str, float] | None = None
+    #: Same forms as `forecasts predict` VALUE: 0.7, "70%", "7:3", {A: 0.2, ...}, {p50: 5}.
+    paper_forecast: float | str | dict[str, float | str] | None = None
     news: str | None = None
     resolution_terms: list[NonEmpty] = Field(default_factory=list)
     reviewers: list[Handle] = Field(default_factory=list)

@@ -19,7 +19,7 @@ from forecasts import __version__, clock
 from forecasts.db import load_models
 from forecasts.dbtypes import UTCDateTime
 from forecasts.errors import BadInput, Conflict
-from forecasts.people import PAPER
+from forecasts.people import PAPER, ensure_paper
 
 FORMAT = "forecasts-export"
 FORMAT_VERSION = 1
@@ -158,6 +158,7 @@ def import_data(session: Session, *, data: Any) -> dict[str, int]:
                 reason = str(e.orig if e.orig is not None else e).splitlines()[0]
                 raise BadInput(f"table {table.name}: {reason}") from None
         counts[table.name] = len(converted)
+    ensure_paper(session)  # an export made before the paper existed has no row for it
     _reset_sequences(session)
     session.flush()
     return counts

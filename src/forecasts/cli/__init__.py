@@ -3,7 +3,8 @@ call one core function, and print. Domain errors become one-line messages here, 
 
 from __future__ import annotations
 
-from typing import Any
+import sys
+from typing import Any, NoReturn
 
 import typer
 from typer.core import TyperGroup
@@ -12,18 +13,37 @@ from forecasts import __version__
 from forecasts.cli import _common, db, forecasting, news, people, questions, report, transfer
 from forecasts.errors import ForecastsError
 
+# Click's usage error (typer vendors click and exports only this subclass of it).
+_UsageError: type[Exception] = typer.BadParameter.__mro__[1]
+
+
+def _usage_error(e: Any) -> NoReturn:
+    """One line, like every other error: what is wrong and where help is."""
+    where = f" See `{e.ctx.command_path} --help`." if getattr(e, "ctx", None) else ""
+    typer.echo(f"Error: {e.format_message()}{where}", err=True)
+    sys.exit(e.exit_code)
+
 
 class _Group(TyperGroup):
-    """Turns ForecastsError into `Error: ...` on stderr with the error's exit code."""
+    """Turns ForecastsError into `Error: ...` on stderr with the error's exit code, and
+    click's multi-line usage errors into the same one-line form."""
 
-    def invoke(self, ctx: typer.Context) -> Any:
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().make_context(*args, **kwargs)
+        except _UsageError as e:
+            _usage_error(e)
+
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except ForecastsError as e:
             typer.echo(f"Error: {e}", err=True)
             ctx.exit(e.exit_code)
+        except _UsageError as e:
+            _usage_error(e)
 
-    def list_commands(self, ctx: typer.Context) -> list[str]:
+    def list_commands(self, ctx: Any) -> list[str]:
         # Keep the order commands were registered in: the order people use them.
         return list(self.commands)
 

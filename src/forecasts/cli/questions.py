@@ -49,6 +49,10 @@ def sync(
             echo(f"  {label}: {', '.join(ids)}")
 
 
+# QuestionSpec field -> the `add` option that sets it, for error messages.
+_FLAGS = {"tags": "--tag", "options": "--option", "sources": "--source", "news": "--query"}
+
+
 def _ask(value: Any, label: str, option: str) -> Any:
     """Prompt for a missing required value, but only when a person is at a terminal."""
     if value is not None:
@@ -116,9 +120,11 @@ def add(
         spec = QuestionSpec.model_validate(data)
     except ValidationError as e:
         err = e.errors()[0]
-        loc = ".".join(str(p) for p in err.get("loc", ()))
+        loc = err.get("loc", ())
         msg = err.get("msg", "invalid").removeprefix("Value error, ")
-        raise BadInput(f"--{loc.replace('_', '-')}: {msg}" if loc else msg) from None
+        field = str(loc[0]) if loc else ""
+        flag = _FLAGS.get(field, "--" + field.replace("_", "-"))
+        raise BadInput(f"{flag}: {msg}" if field else msg) from None
     with db_session(write=True) as session:
         q = add_question(session, spec=spec)
         echo(f"Added {q.id}: {q.title} (opens {q.opens}, closes {q.closes}).")
@@ -220,7 +226,7 @@ def _show_text(d: dict[str, Any]) -> None:
         f"  status: {d['status']}",
         f"  opens {d['opens']}, closes {d['closes']}, resolve by {d['resolve_by']}",
         f"  tags: {', '.join(d['tags']) or '-'}",
-        f"  crowd: {fmt_value(d['crowd'])} ({d['forecasters']} forecasters); "
+        f"  crowd: {fmt_value(d['crowd'])} ({d['forecasters']} forecaster{'' if d['forecasters'] == 1 else 's'}); "
         f"paper: {fmt_value(d['paper'])}",
         "",
         "Criteria:",
