@@ -6,7 +6,17 @@ import json
 import subprocess
 import sys
 
-HEAVY = ("sqlmodel", "sqlalchemy", "alembic", "matplotlib", "numpy", "httpx", "feedparser", "jinja2", "pydantic")
+HEAVY = (
+    "sqlmodel",
+    "sqlalchemy",
+    "alembic",
+    "matplotlib",
+    "numpy",
+    "httpx",
+    "feedparser",
+    "jinja2",
+    "pydantic",
+)
 
 
 def test_help_lists_every_top_level_command(cli):

@@ -12,7 +12,12 @@ from conftest import make_cli, requires_postgres
 
 def _fill(cli) -> None:  # type: ignore[no-untyped-def]
     with freeze_time("2027-01-05 08:30:00.123456"):
-        assert cli("people", "add", "alice", "--name", "Alice Ng", "--email", "a@example.org").exit_code == 0
+        assert (
+            cli(
+                "people", "add", "alice", "--name", "Alice Ng", "--email", "a@example.org"
+            ).exit_code
+            == 0
+        )
         assert cli("people", "add", "rev", "--reviewer", "--no-digest").exit_code == 0
         for args in (
             ["--id", "b-1", "--title", "Binary?", "--tag", "engines"],
@@ -23,13 +28,29 @@ def _fill(cli) -> None:  # type: ignore[no-untyped-def]
                     "--resolve-by", "2027-06-30", "--criteria", "Per SIPRI.",
                     "--source", "https://www.sipri.org/databases/armstransfers")  # fmt: skip
             assert r.exit_code == 0, r.output
-        assert cli("predict", "b-1", "0.65", "--by", "alice", "--note", "naïve — ünïcode").exit_code == 0
-        assert cli("predict", "c-1", "Russia=0.5,France=0.2,Other=0.3", "--by", "alice").exit_code == 0
+        assert (
+            cli("predict", "b-1", "0.65", "--by", "alice", "--note", "naïve — ünïcode").exit_code
+            == 0
+        )
+        assert (
+            cli("predict", "c-1", "Russia=0.5,France=0.2,Other=0.3", "--by", "alice").exit_code == 0
+        )
         assert cli("predict", "n-1", "p10=3.5,p50=5.6,p90=7", "--by", "alice").exit_code == 0
     with freeze_time("2027-02-01 10:00:00.000001"):
-        assert cli("predict", "b-1", "7:3", "--by", "alice", "--at", "2027-01-20T12:00:00").exit_code == 0
-        assert cli("resolve", "b-1", "yes", "--by", "rev", "--evidence", "https://example.org/a").exit_code == 0
-        assert cli("resolve", "b-1", "no", "--by", "rev", "--correct", "--reason", "misread").exit_code == 0
+        assert (
+            cli("predict", "b-1", "7:3", "--by", "alice", "--at", "2027-01-20T12:00:00").exit_code
+            == 0
+        )
+        assert (
+            cli(
+                "resolve", "b-1", "yes", "--by", "rev", "--evidence", "https://example.org/a"
+            ).exit_code
+            == 0
+        )
+        assert (
+            cli("resolve", "b-1", "no", "--by", "rev", "--correct", "--reason", "misread").exit_code
+            == 0
+        )
 
 
 @requires_postgres
