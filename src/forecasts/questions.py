@@ -115,8 +115,8 @@ def add_question(session: Session, *, spec: QuestionSpec) -> Question:
     q = Question(id=spec.id, created_at=now, updated_at=now, **spec_fields(spec))
     session.add(q)
     session.flush()
-    if spec.paper_forecast is not None:
-        _record_paper_forecast(session, q, spec.paper_forecast)
+    if spec.paper_value is not None:
+        _record_paper_forecast(session, q, spec.paper_value)
     return q
 
 
@@ -187,13 +187,13 @@ def sync_questions(
                 add_question(session, spec=spec)
             continue
         paper_changed = False
-        if not dry_run and spec.paper_forecast is not None:
+        if not dry_run and spec.paper_value is not None:
             # Apply the field changes first so the paper forecast uses the new opening day.
             for k, (_, v) in changes.items():
                 setattr(q, k, v)
-            paper_changed = _record_paper_forecast(session, q, spec.paper_forecast)
-        elif dry_run and spec.paper_forecast is not None:
-            paper_changed = _paper_differs(session, q.id, spec.paper_forecast)
+            paper_changed = _record_paper_forecast(session, q, spec.paper_value)
+        elif dry_run and spec.paper_value is not None:
+            paper_changed = _paper_differs(session, q.id, spec.paper_value)
         if not changes and not paper_changed:
             report.unchanged.append(q.id)
             continue

@@ -163,10 +163,15 @@ class QuestionSpec(BaseModel):
             from forecasts.values import normalize_value
 
             try:
-                self.paper_forecast = normalize_value(self, self.paper_forecast)
+                self.paper_forecast = normalize_value(self, self.paper_forecast)  # type: ignore[assignment]
             except InvalidValue as e:
                 raise ValueError(f"paper_forecast: {e}") from None
         return self
+
+    @property
+    def paper_value(self) -> float | dict[str, float] | None:
+        """The paper's forecast in stored form (validation has normalised it)."""
+        return self.paper_forecast  # type: ignore[return-value]
 
 
 class QuestionsFile(BaseModel):

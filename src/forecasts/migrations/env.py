@@ -4,7 +4,7 @@ or from the alembic CLI with ``-x url=...`` for generating new revisions."""
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import create_engine
+from sqlalchemy import Connection, create_engine
 
 from forecasts.db import load_models, normalize_url
 
@@ -12,7 +12,7 @@ target_metadata = load_models()
 config = context.config
 
 
-def _configure(connection) -> None:  # type: ignore[no-untyped-def]
+def _configure(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
