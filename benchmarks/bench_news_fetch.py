@@ -4,7 +4,7 @@
 
 The server runs in its own process on 127.0.0.1 (asyncio, keep-alive), so it does not
 compete with the client for the GIL. Measured with the default [news] settings
-(concurrency 16): (1) fetching alone, (2) fetching and parsing every feed, (3) a whole
+(concurrency 32): (1) fetching alone, (2) fetching and parsing every feed, (3) a whole
 `pull` (fetch, parse, store and match against 50 questions, ~1,500 matches) into a fresh SQLite file.
 Writes benchmarks/results/news_fetch.json.
 """

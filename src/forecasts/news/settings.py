@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 DEFAULT_GDELT_URL = "https://api.gdeltproject.org/api/v2/doc/doc"
 DEFAULT_MAX_BYTES = 5_000_000
-DEFAULT_CONCURRENCY = 16
+DEFAULT_CONCURRENCY = 32
 DEFAULT_GDELT_MIN_INTERVAL = 6.0
 
 SourceName = Annotated[
