@@ -12,6 +12,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from forecasts import clock
 from forecasts.news.fetch import (
     USER_AGENT,
     Fetcher,
@@ -202,7 +203,7 @@ def test_rate_limiter_spacing() -> None:
 
 def test_rate_limiter_remembers_last_request() -> None:
     async def run() -> float:
-        lim = RateLimiter(0.3, last=time.time())
+        lim = RateLimiter(0.3, last=clock.now())
         t0 = time.monotonic()
         await lim.wait()
         return time.monotonic() - t0

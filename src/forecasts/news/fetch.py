@@ -15,6 +15,7 @@ Nothing here raises for a network problem: every outcome is a FetchResult.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import email.utils
 import random
 import time
@@ -109,15 +110,15 @@ def parse_retry_after(value: str | None) -> float | None:
 
 
 class RateLimiter:
-    """Spaces request starts at least ``interval`` seconds apart. ``last`` is the
-    wall-clock time of the previous request (e.g. from an earlier pull), if known."""
+    """Spaces request starts at least ``interval`` seconds apart. ``last`` is when the
+    previous request was made (e.g. by an earlier pull), if known."""
 
-    def __init__(self, interval: float, last: float | None = None) -> None:
+    def __init__(self, interval: float, last: dt.datetime | None = None) -> None:
         self.interval = interval
         self._next = 0.0
         self._before = 0.0
         if last is not None and interval > 0:
-            wait = last + interval - time.time()
+            wait = interval - (clock.now() - last).total_seconds()
             if wait > 0:
                 self._next = time.monotonic() + min(wait, interval)
         self._lock = asyncio.Lock()

@@ -300,7 +300,7 @@ def pull(
     # ---- plan
     now = clock.now()
     plans: list[tuple[SourceSpec, list[_Job]]] = []
-    gdelt_last_attempt: float | None = None
+    gdelt_last_attempt: dt.datetime | None = None
     for spec in specs:
         st = snapshot.get(spec.name)
         sid = st["id"] if st else None
@@ -329,7 +329,7 @@ def pull(
             )
         elif spec.kind == "gdelt":
             if st and st["last_attempt"] is not None:
-                gdelt_last_attempt = st["last_attempt"].timestamp()
+                gdelt_last_attempt = st["last_attempt"]
             for q in targets:
                 gq = to_gdelt(q.node)
                 if gq.query is None:
@@ -396,7 +396,7 @@ async def _fetch_all(
     settings: NewsSettings,
     policy: FetchPolicy,
     progress: Progress | None,
-    gdelt_last_attempt: float | None,
+    gdelt_last_attempt: dt.datetime | None,
 ) -> list[_Outcome]:
     total = sum(len(jobs) for _, jobs in plans)
     done = 0
