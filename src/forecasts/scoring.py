@@ -326,7 +326,16 @@ def _bsum(idx: NDArray[np.integer], weights: NDArray[np.floating] | BoolA, n: in
 
 def _dense_rank(x: F64) -> I64:
     """Rank of each value among the sorted values (equal values share the rank)."""
-    return np.searchsorted(np.sort(x), x).astype(np.int64)
+    if x.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    perm = np.argsort(x)
+    xs = x[perm]
+    step = np.empty(x.size, dtype=np.int64)
+    step[0] = 0
+    np.not_equal(xs[1:], xs[:-1], out=step[1:])
+    ranks = np.empty(x.size, dtype=np.int64)
+    ranks[perm] = np.cumsum(step)
+    return ranks
 
 
 def _order(keys: list[I64]) -> I64:
@@ -429,17 +438,12 @@ def score(
     if n_qp:
         window = questions.end[qp_q] - questions.opens[qp_q]
 
-    # 5. The crowd over time, leave-one-out for relative Brier.
-    crowd_acc = _crowd_over_time(
-        questions, forecasts, order, fq, fp, ft, kind, b, qp_id, n_qp, next_idx, paper
-    )
-
-    # 6. Crowd final forecasts (the crowd as a pseudo-forecaster) on every question type.
+    # 5. Crowd final forecasts (the crowd as a pseudo-forecaster) on every question type.
     finals = np.nonzero(is_last)[0]
     team_final = finals[fp[finals] != paper]
     cf = _crowd_finals(questions, forecasts, order, fq, ft, kind, team_final)
 
-    # 7. Per (question, scorer) table of final-forecast metrics.
+    # 6. Per (question, scorer) table of final-forecast metrics.
     f_scorer = fp[finals]
     f_q = fq[finals]
     f_kind = kind[finals]
@@ -486,6 +490,14 @@ def score(
         range_width=questions.range_width[f_q] if f_q.size else np.zeros(0),
     )
     res.n_persons = n_persons
+    # Free the per-forecast temporaries before the crowd, the memory-hungry part.
+    del out_q, p_out, nopt, pb, opens_q, end_q, t_next, dur, is_last, first_of, same_next
+    del f_scorer, f_q, f_kind, f_b, f_pout, f_nopt, f_pyes, f_quant, f_out, inwin, idx, o2
+
+    # 7. The crowd over time, leave-one-out for relative Brier.
+    crowd_acc = _crowd_over_time(
+        questions, forecasts, order, fq, fp, ft, kind, b, qp_id, n_qp, next_idx, paper
+    )
 
     # Time averages and coverage per scorer (binary and choice questions with a window).
     ok = (ta_den > 0) & (window > 0)
@@ -876,18 +888,27 @@ def _crowd_over_time(
     evf = order[ev]
     eb = kind[ev] == BINARY
     n_opt_max = forecasts.choice.shape[1] if (~eb).any() else 1
-    ranks = np.zeros((n_ev, max(n_opt_max, 1)), dtype=np.int64)
+    ranks = np.zeros((n_ev, max(n_opt_max, 1)), dtype=np.int32)
     sorted_vals: list[F64] = []
     pb = forecasts.p_yes[evf[eb]]
-    sv_b = np.append(np.sort(pb), np.nan)
-    ranks[eb, 0] = np.searchsorted(sv_b[:-1], pb)
+    rb = _dense_rank(pb)
+    sv_b = np.full(int(rb.max(initial=-1)) + 2, np.nan)
+    sv_b[rb] = pb
+    ranks[eb, 0] = rb
     sorted_vals.append(sv_b)
+    del pb, rb
     if (~eb).any():
         vals = forecasts.choice[forecasts.choice_row[evf[~eb]]][:, :n_opt_max]
-        flat = vals[~np.isnan(vals)]
-        sv_c = np.append(np.sort(flat), np.nan)
-        ranks[~eb] = np.where(np.isnan(vals), sv_c.size - 1, np.searchsorted(sv_c[:-1], vals))
+        present = ~np.isnan(vals)
+        rc = _dense_rank(vals[present])
+        sv_c = np.full(int(rc.max(initial=-1)) + 2, np.nan)
+        sv_c[rc] = vals[present]
+        block = np.full(vals.shape, sv_c.size - 1, dtype=np.int32)
+        block[present] = rc
+        ranks[~eb] = block
         sorted_vals.append(sv_c)
+        del vals, present, rc, block
+    del evf
 
     w_max = int(width.max(initial=0))
     u, d, cu = _weight_table(max(w_max, 3))
@@ -895,7 +916,7 @@ def _crowd_over_time(
         eq=eq,
         col=col,
         seg_dur=seg_dur,
-        ranks=ranks.astype(np.int32) if ranks.max(initial=0) < 2**30 else ranks,
+        ranks=ranks,
         sorted_vals=sorted_vals,
         ev_b=b[ev],
         ev_qp=qp_id[ev],
@@ -1223,13 +1244,23 @@ def _walk(
     k = k.astype(np.int64)
     r = r.astype(np.int64)
     last = flat_nv.size // max(n_rows, 1) - 1
-    moved = np.zeros(k.size, dtype=bool)
 
     def w_at(pos: I64, rw: I64, rr: NDArray[np.integer]) -> F64:
         nk = flat_nv.take(pos * n_rows + rw).astype(np.int64)
         return np.asarray(u.take(nk - (nk > rr)) * (nk != rr), dtype=np.float64)
 
-    act = np.flatnonzero((a >= theta) & (k > 0))
+    # One step for everyone at once (most pairs stop there), then the stragglers.
+    down = (a >= theta) & (k > 0)
+    up = a < theta
+    step = np.where(down, k, np.minimum(k + 1, last))
+    w1 = w_at(step, rows, r)
+    a1 = np.where(down, a - w1, a + w1)
+    go_down = down & (a1 >= theta)
+    k = np.where(go_down, k - 1, np.where(up, step, k))
+    a = np.where(go_down | up, a1, a)
+    moved = go_down | up
+
+    act = np.flatnonzero(go_down & (k > 0))
     while act.size:
         ka = k[act]
         wk = w_at(ka, rows[act], r[act])
@@ -1238,14 +1269,12 @@ def _walk(
         act = act[go]
         k[act] = ka[go] - 1
         a[act] = na[go]
-        moved[act] = True
         act = act[k[act] > 0]
-    act = np.flatnonzero(a < theta)
+    act = np.flatnonzero(up & (a < theta) & (k < last))
     while act.size:
         ka = k[act] + 1
         na = a[act] + w_at(ka, rows[act], r[act])
         k[act] = ka
         a[act] = na
-        moved[act] = True
         act = act[(na < theta[act]) & (ka < last)]
     return k, a, int(moved.sum())
