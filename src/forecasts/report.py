@@ -225,10 +225,8 @@ def load_history(
         stmt = stmt.where(col(Forecast.made_at) < cutoff)
         if len(ids) < counts["questions"] or tag is not None:
             stmt = stmt.where(col(Forecast.question_id).in_(ids))
-    rows = _fetch_raw(conn, stmt) if ids else []
-    forecasts = _forecast_arrays(
-        rows, q_index, person_idx, questions, options, skipped, cutoff.timestamp()
-    )
+    raw = _fetch_columns(conn, stmt, q_index, person_idx, questions) if ids else None
+    forecasts = _forecast_arrays(raw, questions, options, skipped, cutoff.timestamp())
     return History(
         questions=questions,
         forecasts=forecasts,
@@ -256,52 +254,100 @@ def _outcome_value(qtype: str, options: list[str], outcome: str) -> float | None
     return None
 
 
-def _fetch_raw(conn: Any, stmt: Any) -> list[tuple[Any, ...]]:
-    """All rows of a Core select as plain tuples. Every selected column is an integer or
-    text (the others are type-coerced to text), so nothing needs SQLAlchemy's per-row
-    processing: read the DBAPI cursor directly, which is much faster for a million rows."""
+FETCH_BATCH = 100_000
+
+
+@dataclass
+class _RawForecasts:
+    """The forecast columns, decoded batch by batch; JSON objects (choice and numeric
+    values) are kept as text for one bulk decode."""
+
+    ids: scoring.I64
+    qi: scoring.I64
+    person: scoring.I64
+    made: scoring.F64
+    kind: scoring.I64
+    p_yes: scoring.F64  # NaN where not binary
+    obj_pos: scoring.I64  # rows whose value is a JSON object (choice or numeric)
+    obj_vals: list[Any]
+
+
+def _fetch_columns(
+    conn: Any,
+    stmt: Any,
+    q_index: dict[str, int],
+    person_idx: dict[str, int],
+    questions: QuestionArrays,
+) -> _RawForecasts:
+    """Run a Core select of raw columns and decode it in batches of FETCH_BATCH rows, so a
+    million rows never sit in memory as Python tuples at once. Every selected column is
+    an integer or text (the rest are type-coerced to text), so nothing needs SQLAlchemy's
+    per-row processing: the DBAPI cursor is read directly when there is one."""
+    from itertools import repeat
+    from operator import itemgetter
+
     result = conn.execute(stmt)
+    parts: list[tuple[Any, ...]] = []
+    obj_vals: list[Any] = []
+    offset = 0
     try:
         cursor = getattr(result, "cursor", None)
-        if cursor is not None and hasattr(cursor, "fetchall"):
-            return list(cursor.fetchall())
-        return [tuple(r) for r in result.all()]
+        fetch = cursor.fetchmany if cursor is not None else result.fetchmany
+        while True:
+            rows = fetch(FETCH_BATCH)
+            if not rows:
+                break
+            n = len(rows)
+            f_id, f_q, f_p, f_t, f_v = (list(map(itemgetter(j), rows)) for j in range(5))
+            del rows
+            ids = np.fromiter(f_id, dtype=np.int64, count=n)
+            qi = np.fromiter(map(q_index.get, f_q, repeat(-1)), dtype=np.int64, count=n)
+            person = np.fromiter(map(person_idx.get, f_p, repeat(-1)), dtype=np.int64, count=n)
+            made = _parse_times(f_t)
+            kind = np.where(qi >= 0, questions.kind[np.maximum(qi, 0)], -1)
+            values = np.empty(n, dtype=object)
+            values[:] = f_v
+            del f_id, f_q, f_p, f_t, f_v
+            p_yes = np.full(n, np.nan)
+            b_idx = np.flatnonzero(kind == BINARY)
+            p_yes[b_idx] = _parse_numbers(values[b_idx])
+            o_idx = np.flatnonzero((kind == CHOICE) | (kind == NUMERIC))
+            obj_vals.extend(values[o_idx].tolist())
+            parts.append((ids, qi, person, made, kind, p_yes, o_idx + offset))
+            offset += n
     finally:
         result.close()
+    if not parts:
+        z = np.zeros(0, dtype=np.int64)
+        return _RawForecasts(z, z, z, np.zeros(0), z, np.zeros(0), z, [])
+    ids, qi, person, made, kind, p_yes, obj_pos = (
+        np.concatenate(c) for c in zip(*parts, strict=True)
+    )
+    return _RawForecasts(ids, qi, person, made, kind, p_yes, obj_pos, obj_vals)
 
 
 def _forecast_arrays(
-    rows: Sequence[Any],
-    q_index: dict[str, int],
-    person_idx: dict[str, int],
+    raw: _RawForecasts | None,
     questions: QuestionArrays,
     options: list[list[str]],
     skipped: dict[str, int],
     cutoff: float,
 ) -> ForecastArrays:
-    from itertools import repeat
-    from operator import itemgetter
-
-    n = len(rows)
     k_max = max(
         (len(o) for o, k in zip(options, questions.kind, strict=True) if k == CHOICE), default=1
     )
-    if n == 0:
+    if raw is None or raw.ids.size == 0:
         return _empty_forecasts(k_max)
-    f_id, f_q, f_p, f_t, f_v = (list(map(itemgetter(j), rows)) for j in range(5))
-    ids = np.fromiter(f_id, dtype=np.int64, count=n)
-    qi = np.fromiter(map(q_index.get, f_q, repeat(-1)), dtype=np.int64, count=n)
-    person = np.fromiter(map(person_idx.get, f_p, repeat(-1)), dtype=np.int64, count=n)
-    made = _parse_times(f_t)
+    n = raw.ids.size
+    ids, qi, person, made = raw.ids, raw.qi, raw.person, raw.made
     keep = (qi >= 0) & (person >= 0) & (made < cutoff)
     relevant = keep.copy()
-    kind = np.where(keep, questions.kind[np.maximum(qi, 0)], -1) if len(questions) else qi
+    kind = np.where(keep, raw.kind, -1)
     values = np.empty(n, dtype=object)
-    values[:] = f_v
-
-    p_yes = np.full(n, np.nan)
+    values[raw.obj_pos] = raw.obj_vals
+    raw.obj_vals = []
+    p_yes = raw.p_yes
     b_idx = np.flatnonzero(kind == BINARY)
-    p_yes[b_idx] = _parse_numbers(values[b_idx])
     keep[b_idx[~np.isfinite(p_yes[b_idx])]] = False
 
     # Choice and numeric values are JSON objects: decode them in one go.
