@@ -177,6 +177,13 @@ def test_wilson_interval_known_values() -> None:
     assert math.isnan(lo[2]) and math.isnan(hi[2])
 
 
+def test_forecasts_on_a_bin_edge_go_to_the_upper_bin() -> None:
+    for n in range(1, 101):
+        k = np.arange(n)
+        assert scoring.bin_index(k / n, n).tolist() == k.tolist()
+    assert scoring.bin_index(np.array([1.0, 0.0, 0.999]), 10).tolist() == [9, 0, 9]
+
+
 def test_murphy_identity_with_equal_forecasts_in_bins() -> None:
     p = np.array([0.15, 0.15, 0.15, 0.75, 0.75, 0.75, 0.75, 0.95])
     y = np.array([0, 1, 0, 1, 1, 0, 1, 1], dtype=float)

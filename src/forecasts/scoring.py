@@ -196,8 +196,11 @@ def wilson_interval(k: F64 | NDArray[np.integer], n: F64 | NDArray[np.integer]) 
 
 
 def bin_index(p: F64, bins: int) -> I64:
-    """Equal-width bins [i/N, (i+1)/N), the last one closed at 1."""
-    return np.minimum(np.floor(np.asarray(p) * bins).astype(np.int64), bins - 1)
+    """Equal-width bins [i/N, (i+1)/N), the last one closed at 1. A forecast on an edge
+    (70% with 10 bins) goes to the upper bin even when p * N rounds just below it."""
+    x = np.asarray(p, dtype=float) * bins
+    i = np.floor(x + 1e-9 * np.maximum(1.0, np.abs(x)))
+    return np.clip(i, 0, bins - 1).astype(np.int64)
 
 
 def murphy(p: F64, yes: F64, bins: int) -> tuple[float, float, float]:
