@@ -225,8 +225,11 @@ def load_history(
         stmt = stmt.where(col(Forecast.made_at) < cutoff)
         if len(ids) < counts["questions"] or tag is not None:
             stmt = stmt.where(col(Forecast.question_id).in_(ids))
-    raw = _fetch_columns(conn, stmt, q_index, person_idx, questions) if ids else None
-    forecasts = _forecast_arrays(raw, questions, options, skipped, cutoff.timestamp())
+    k_max = max((len(o) for o, k in zip(options, q_kind, strict=True) if k == CHOICE), default=1)
+    raw = (
+        _fetch_columns(conn, stmt, q_index, person_idx, questions, options, k_max) if ids else None
+    )
+    forecasts = _forecast_arrays(raw, questions, skipped, cutoff.timestamp(), k_max)
     return History(
         questions=questions,
         forecasts=forecasts,
@@ -259,8 +262,8 @@ FETCH_BATCH = 100_000
 
 @dataclass
 class _RawForecasts:
-    """The forecast columns, decoded batch by batch; JSON objects (choice and numeric
-    values) are kept as text for one bulk decode."""
+    """The forecast columns, decoded batch by batch (choice and numeric JSON included, so
+    no Python strings outlive their batch)."""
 
     ids: scoring.I64
     qi: scoring.I64
@@ -268,8 +271,12 @@ class _RawForecasts:
     made: scoring.F64
     kind: scoring.I64
     p_yes: scoring.F64  # NaN where not binary
-    obj_pos: scoring.I64  # rows whose value is a JSON object (choice or numeric)
-    obj_vals: list[Any]
+    c_pos: scoring.I64  # rows with a choice value, and the value (renormalised)
+    choice: scoring.F64
+    c_good: NDArray[np.bool_]
+    n_pos: scoring.I64  # rows with a numeric value, and its quantiles
+    quantiles: scoring.F64
+    n_good: NDArray[np.bool_]
 
 
 def _fetch_columns(
@@ -278,9 +285,11 @@ def _fetch_columns(
     q_index: dict[str, int],
     person_idx: dict[str, int],
     questions: QuestionArrays,
+    options: list[list[str]],
+    k_max: int,
 ) -> _RawForecasts:
     """Run a Core select of raw columns and decode it in batches of FETCH_BATCH rows, so a
-    million rows never sit in memory as Python tuples at once. Every selected column is
+    million rows never sit in memory as Python objects at once. Every selected column is
     an integer or text (the rest are type-coerced to text), so nothing needs SQLAlchemy's
     per-row processing: the DBAPI cursor is read directly when there is one."""
     from itertools import repeat
@@ -288,7 +297,6 @@ def _fetch_columns(
 
     result = conn.execute(stmt)
     parts: list[tuple[Any, ...]] = []
-    obj_vals: list[Any] = []
     offset = 0
     try:
         cursor = getattr(result, "cursor", None)
@@ -311,52 +319,55 @@ def _fetch_columns(
             p_yes = np.full(n, np.nan)
             b_idx = np.flatnonzero(kind == BINARY)
             p_yes[b_idx] = _parse_numbers(values[b_idx])
-            o_idx = np.flatnonzero((kind == CHOICE) | (kind == NUMERIC))
-            obj_vals.extend(values[o_idx].tolist())
-            parts.append((ids, qi, person, made, kind, p_yes, o_idx + offset))
+            c_idx = np.flatnonzero(kind == CHOICE)
+            choice, c_good = _decode_choice(values[c_idx], qi[c_idx], options, questions, k_max)
+            n_idx = np.flatnonzero(kind == NUMERIC)
+            quants, n_good = _decode_numeric(values[n_idx])
+            del values
+            c_pos, n_pos = c_idx + offset, n_idx + offset
+            parts.append(
+                (ids, qi, person, made, kind, p_yes, c_pos, choice, c_good, n_pos, quants, n_good)
+            )
             offset += n
     finally:
         result.close()
     if not parts:
         z = np.zeros(0, dtype=np.int64)
-        return _RawForecasts(z, z, z, np.zeros(0), z, np.zeros(0), z, [])
-    ids, qi, person, made, kind, p_yes, obj_pos = (
-        np.concatenate(c) for c in zip(*parts, strict=True)
+        e = np.zeros(0, dtype=bool)
+        return _RawForecasts(
+            z, z, z, np.zeros(0), z, np.zeros(0), z, np.zeros((0, k_max)), e, z, np.zeros((0, 5)), e
+        )
+    cols = [np.concatenate(c) for c in zip(*parts, strict=True)]
+    return _RawForecasts(
+        ids=cols[0],
+        qi=cols[1],
+        person=cols[2],
+        made=cols[3],
+        kind=cols[4],
+        p_yes=cols[5],
+        c_pos=cols[6],
+        choice=cols[7],
+        c_good=cols[8],
+        n_pos=cols[9],
+        quantiles=cols[10],
+        n_good=cols[11],
     )
-    return _RawForecasts(ids, qi, person, made, kind, p_yes, obj_pos, obj_vals)
 
 
-def _forecast_arrays(
-    raw: _RawForecasts | None,
-    questions: QuestionArrays,
+def _decode_choice(
+    values: NDArray[np.object_],
+    qi: scoring.I64,
     options: list[list[str]],
-    skipped: dict[str, int],
-    cutoff: float,
-) -> ForecastArrays:
-    k_max = max(
-        (len(o) for o, k in zip(options, questions.kind, strict=True) if k == CHOICE), default=1
-    )
-    if raw is None or raw.ids.size == 0:
-        return _empty_forecasts(k_max)
-    n = raw.ids.size
-    ids, qi, person, made = raw.ids, raw.qi, raw.person, raw.made
-    keep = (qi >= 0) & (person >= 0) & (made < cutoff)
-    relevant = keep.copy()
-    kind = np.where(keep, raw.kind, -1)
-    values = np.empty(n, dtype=object)
-    values[raw.obj_pos] = raw.obj_vals
-    raw.obj_vals = []
-    p_yes = raw.p_yes
-    b_idx = np.flatnonzero(kind == BINARY)
-    keep[b_idx[~np.isfinite(p_yes[b_idx])]] = False
-
-    # Choice and numeric values are JSON objects: decode them in one go.
-    c_idx = np.flatnonzero(kind == CHOICE)
-    choice_row = np.full(n, -1, dtype=np.int32)
+    questions: QuestionArrays,
+    k_max: int,
+) -> tuple[scoring.F64, NDArray[np.bool_]]:
+    """Choice values as rows of probabilities in option order (NaN padded), renormalised;
+    and which rows are usable (all options given as non-negative numbers, sum > 0)."""
+    m = values.size
     nan_pad = [math.nan] * k_max
     probs: list[list[Any]] = []
-    for i, v in zip(c_idx, _parse_objects(values[c_idx]), strict=True):
-        opts = options[qi[i]]
+    for i, v in zip(qi, _parse_objects(values), strict=True):
+        opts = options[i]
         if isinstance(v, dict) and list(v) == opts:  # the stored form: option order
             probs.append([*v.values(), *nan_pad[len(opts) :]])
         elif isinstance(v, dict):  # options renamed or reordered since: match by name
@@ -364,28 +375,52 @@ def _forecast_arrays(
         else:
             probs.append(nan_pad)
     try:
-        choice = np.array(probs, dtype=np.float64).reshape(c_idx.size, k_max)
+        choice = np.array(probs, dtype=np.float64).reshape(m, k_max)
     except (TypeError, ValueError):
-        choice = np.array([[_num(x) for x in row] for row in probs]).reshape(c_idx.size, k_max)
-    n_opt = questions.n_options[qi[c_idx]] if c_idx.size else np.zeros(0, np.int32)
+        choice = np.array([[_num(x) for x in row] for row in probs]).reshape(m, k_max)
+    n_opt = questions.n_options[qi] if m else np.zeros(0, np.int32)
     used = np.arange(k_max)[None, :] < n_opt[:, None]
     total = np.where(used, choice, 0.0).sum(axis=1)
     good = np.all(~used | (np.isfinite(choice) & (choice >= 0)), axis=1) & (total > 0)
     choice = np.where(used, choice / np.where(good, total, 1.0)[:, None], np.nan)
-    keep[c_idx[~good]] = False
-    choice_row[c_idx[good]] = np.flatnonzero(good)
-    n_idx = np.flatnonzero(kind == NUMERIC)
-    quantile_row = np.full(n, -1, dtype=np.int32)
-    quantiles = np.full((n_idx.size, 5), np.nan)
+    return choice, good
+
+
+def _decode_numeric(values: NDArray[np.object_]) -> tuple[scoring.F64, NDArray[np.bool_]]:
+    quantiles = np.full((values.size, 5), np.nan)
+    good = np.ones(values.size, dtype=bool)
     names = scoring.QUANTILE_NAMES
-    for j, (i, v) in enumerate(zip(n_idx, _parse_objects(values[n_idx]), strict=True)):
+    for j, v in enumerate(_parse_objects(values)):
         try:
             quantiles[j] = [v.get(k, math.nan) for k in names]
         except (AttributeError, TypeError, ValueError):
-            keep[i] = False
-            continue
-        quantile_row[i] = j
-    keep &= np.isfinite(made)
+            good[j] = False
+    return quantiles, good
+
+
+def _forecast_arrays(
+    raw: _RawForecasts | None,
+    questions: QuestionArrays,
+    skipped: dict[str, int],
+    cutoff: float,
+    k_max: int,
+) -> ForecastArrays:
+    if raw is None or raw.ids.size == 0:
+        return _empty_forecasts(k_max)
+    n = raw.ids.size
+    ids, qi, person, made = raw.ids, raw.qi, raw.person, raw.made
+    keep = (qi >= 0) & (person >= 0) & (made < cutoff) & np.isfinite(made)
+    relevant = (qi >= 0) & (person >= 0) & (made < cutoff)
+    kind = np.where(keep, raw.kind, -1)
+    p_yes = raw.p_yes
+    b_idx = np.flatnonzero(kind == BINARY)
+    keep[b_idx[~np.isfinite(p_yes[b_idx])]] = False
+    keep[raw.c_pos[~raw.c_good]] = False
+    keep[raw.n_pos[~raw.n_good]] = False
+    choice_row = np.full(n, -1, dtype=np.int32)
+    choice_row[raw.c_pos] = np.arange(raw.c_pos.size)
+    quantile_row = np.full(n, -1, dtype=np.int32)
+    quantile_row[raw.n_pos] = np.arange(raw.n_pos.size)
     skipped["bad_value"] += int(np.sum(relevant & ~keep))
     # Ties in time are broken by id: hand the scorer rows in id order.
     sel = np.flatnonzero(keep)
@@ -397,9 +432,9 @@ def _forecast_arrays(
         made_at=made[sel],
         p_yes=p_yes[sel],
         choice_row=choice_row[sel],
-        choice=choice,
+        choice=raw.choice,
         quantile_row=quantile_row[sel],
-        quantiles=quantiles,
+        quantiles=raw.quantiles,
     )
 
 
