@@ -42,7 +42,16 @@ EPOCH0 = dt.datetime(2024, 1, 1, tzinfo=dt.UTC).timestamp()
 
 
 def rss_mb() -> float:
-    # ru_maxrss is in kilobytes on Linux
+    """Peak resident memory of this process, in MB. Linux's VmHWM belongs to the address
+    space, so a child started by this benchmark reports its own peak; ru_maxrss (the
+    fallback elsewhere) carries the parent's over across fork and exec."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
