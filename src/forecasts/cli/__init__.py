@@ -99,8 +99,7 @@ app.command("resolve")(forecasting.resolve)
 app.command("export")(transfer.export)
 app.command("import")(transfer.import_)
 app.add_typer(news.app, name="news")
-if hasattr(report, "report"):
-    app.command("report")(report.report)
+app.command("report")(report.report)
 
 
 def main() -> None:
