@@ -256,3 +256,51 @@ def test_unusable_database_urls(tmp_path: Path):
     assert r.exit_code == 1
     assert r.stderr.startswith("Error: ")
     assert "Traceback" not in r.output
+
+
+@sqlite_only
+@pytest.mark.parametrize("command", [("list",), ("init",), ("db", "current")])
+def test_a_file_that_is_not_a_database_is_a_one_line_error(tmp_path, command):
+    path = tmp_path / "notes.txt"
+    path.write_text("these are my notes, not a database\n" * 200, encoding="utf-8")
+    r = make_cli(f"sqlite:///{path}")(*command)
+    assert r.exit_code == 1
+    assert r.stdout == ""
+    assert r.stderr == (
+        f"Error: database error (sqlite:///{path}): {path} is not a SQLite database; "
+        "check the database URL (--db, FORECASTS_DATABASE_URL or [database] url)\n"
+    )
+    assert path.read_text(encoding="utf-8").startswith("these are my notes")
+
+
+@sqlite_only
+def test_a_directory_as_the_database_names_the_problem(tmp_path):
+    r = make_cli(f"sqlite:///{tmp_path}")("list")
+    assert r.exit_code == 1
+    assert r.stderr == (
+        f"Error: database error (sqlite:///{tmp_path}): {tmp_path} is a directory; "
+        f"give a file, e.g. sqlite:///{tmp_path / 'forecasts.db'}\n"
+    )
+
+
+@sqlite_only
+def test_a_missing_directory_names_it(tmp_path):
+    r = make_cli(f"sqlite:///{tmp_path / 'no' / 'dir.db'}")("init")
+    assert r.exit_code == 1
+    assert r.stderr == (
+        f"Error: database error (sqlite:///{tmp_path / 'no' / 'dir.db'}): "
+        f"directory {tmp_path / 'no'} does not exist; create it or choose another path\n"
+    )
+    assert not (tmp_path / "no").exists()
+
+
+@sqlite_only
+def test_a_read_only_database_says_what_to_make_writable(tmp_path):
+    # Root ignores file modes, so the driver's message is fed in directly.
+    engine = db.get_engine(f"sqlite:///{tmp_path / 'ro.db'}")
+    msg = db._explain(Exception("attempt to write a readonly database"), engine)
+    assert msg == (
+        f"database error (sqlite:///{tmp_path / 'ro.db'}): attempt to write a readonly "
+        f"database; make {tmp_path / 'ro.db'} and its directory writable "
+        "(SQLite in WAL mode writes beside the file, even to read)"
+    )

@@ -137,7 +137,32 @@ def _explain(e: Exception, engine: Engine) -> str:
     msg = str(getattr(e, "orig", e)).strip().splitlines()[0]
     if "no such table" in msg or ("does not exist" in msg and "relation" in msg):
         return f"database {safe_url(str(engine.url))} is not initialised; run `forecasts init`"
-    return f"database error ({safe_url(str(engine.url))}): {msg}"
+    problem = _sqlite_file_problem(engine, msg) or msg
+    return f"database error ({safe_url(str(engine.url))}): {problem}"
+
+
+def _sqlite_file_problem(engine: Engine, msg: str) -> str | None:
+    """What is wrong with a SQLite file SQLite could not use, and what to do about it."""
+    path = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not path or path == ":memory:":
+        return None
+    if "file is not a database" in msg:
+        return (
+            f"{path} is not a SQLite database; check the database URL "
+            "(--db, FORECASTS_DATABASE_URL or [database] url)"
+        )
+    if "unable to open database file" in msg:
+        if os.path.isdir(path):
+            return f"{path} is a directory; give a file, e.g. sqlite:///{os.path.join(path, 'forecasts.db')}"
+        parent = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(parent):
+            return f"directory {parent} does not exist; create it or choose another path"
+    if "readonly database" in msg:
+        return (
+            f"{msg}; make {path} and its directory writable "
+            "(SQLite in WAL mode writes beside the file, even to read)"
+        )
+    return None
 
 
 # ---------------------------------------------------------------- migrations
@@ -167,12 +192,12 @@ def head_revision() -> str:
 def current_revision(engine: Engine) -> str | None:
     """The schema revision recorded in the database, or None for an empty database."""
     from alembic.runtime.migration import MigrationContext
-    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import DatabaseError as DBAPIDatabaseError
 
     try:
         with engine.connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()
-    except OperationalError as e:
+    except DBAPIDatabaseError as e:  # OperationalError, and "file is not a database"
         raise DatabaseError(_explain(e, engine)) from None
 
 
