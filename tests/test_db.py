@@ -304,3 +304,11 @@ def test_a_read_only_database_says_what_to_make_writable(tmp_path):
         f"database; make {tmp_path / 'ro.db'} and its directory writable "
         "(SQLite in WAL mode writes beside the file, even to read)"
     )
+
+
+@sqlite_only
+def test_db_current_on_a_missing_file_does_not_create_it(tmp_path):
+    r = make_cli(f"sqlite:///{tmp_path / 'typo.db'}")("db", "current")
+    assert r.exit_code == 1
+    assert r.stdout.startswith("not initialised")
+    assert not (tmp_path / "typo.db").exists()

@@ -194,6 +194,8 @@ def current_revision(engine: Engine) -> str | None:
     from alembic.runtime.migration import MigrationContext
     from sqlalchemy.exc import DatabaseError as DBAPIDatabaseError
 
+    if _missing_sqlite_file(engine):
+        return None  # connecting would create an empty file just to report this
     try:
         with engine.connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()
@@ -221,17 +223,20 @@ def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str]:
     return before, after
 
 
-def require_current(engine: Engine) -> None:
-    """Refuse to work on a database that is missing or behind the code's schema."""
+def _missing_sqlite_file(engine: Engine) -> bool:
+    """A SQLite file that does not exist yet (in a directory that does)."""
     path = engine.url.database if engine.dialect.name == "sqlite" else None
-    missing_file = (
+    return bool(
         path
         and path != ":memory:"
         and not os.path.exists(path)
         and os.path.isdir(os.path.dirname(os.path.abspath(path)))
     )
-    # Checking the file first means we never create an empty one just to report this.
-    rev = None if missing_file else current_revision(engine)
+
+
+def require_current(engine: Engine) -> None:
+    """Refuse to work on a database that is missing or behind the code's schema."""
+    rev = current_revision(engine)
     if rev is None:
         raise DatabaseError(
             f"database {safe_url(str(engine.url))} is not initialised; run `forecasts init`"
