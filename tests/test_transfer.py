@@ -248,10 +248,29 @@ def test_import_into_a_non_empty_database_is_refused(populated, tmp_path):
     r = populated("import", str(path))
     assert (r.exit_code, r.stdout) == (2, "")
     assert r.stderr == (
-        "Error: the database is not empty (table person has rows); import into a fresh "
-        "database (`forecasts --db URL init` first)\n"
+        "Error: the database is not empty (table person has rows); import into a new "
+        "database with an empty schema (`forecasts --db URL db upgrade` first)\n"
     )
     assert without_time(export(populated)) == before
+
+
+def test_import_into_an_uninitialised_database_points_at_db_upgrade_not_init(
+    cli, empty_db_url, tmp_path
+):
+    """`init` would load ./questions.yaml and so make the database non-empty."""
+    path = tmp_path / "dump.json"
+    path.write_text(export(cli), encoding="utf-8")
+    (tmp_path / "questions.yaml").write_text(QUESTIONS, encoding="utf-8")
+    target = make_cli(empty_db_url)
+    r = target("import", str(path))
+    assert (r.exit_code, r.stdout) == (1, "")
+    assert r.stderr == (
+        f"Error: database {db.safe_url(empty_db_url)} has no schema yet; create it with "
+        "`forecasts --db URL db upgrade` (not `init`, which loads questions.yaml), "
+        "then import\n"
+    )
+    assert target("db", "upgrade").exit_code == 0
+    assert target("import", str(path)).exit_code == 0
 
 
 def test_import_into_a_database_with_only_a_question_is_refused(cli, fresh, tmp_path):

@@ -172,7 +172,8 @@ def _require_empty(session: Session) -> None:
         if session.execute(stmt).scalar_one():
             raise Conflict(
                 f"the database is not empty (table {table.name} has rows); "
-                "import into a fresh database (`forecasts --db URL init` first)"
+                "import into a new database with an empty schema "
+                "(`forecasts --db URL db upgrade` first)"
             )
 
 

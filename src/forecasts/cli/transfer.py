@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from forecasts.cli._common import db_session, echo
+from forecasts.cli._common import db_session, echo, get_engine
 from forecasts.errors import BadInput
 
 
@@ -52,6 +52,17 @@ def import_(path: Path = typer.Argument(..., help="A JSON file from `forecasts e
         raise BadInput(f"{path}: cannot read: {e}") from None
     except json.JSONDecodeError as e:
         raise BadInput(f"{path}:{e.lineno}: invalid JSON: {e.msg}") from None
+    from forecasts import db
+    from forecasts.errors import DatabaseError
+
+    engine = get_engine()
+    if db.current_revision(engine) is None:
+        # Not "run `forecasts init`": init loads ./questions.yaml, and import needs no rows.
+        raise DatabaseError(
+            f"database {db.safe_url(str(engine.url))} has no schema yet; create it with "
+            "`forecasts --db URL db upgrade` (not `init`, which loads questions.yaml), "
+            "then import"
+        )
     with db_session(write=True) as session:
         counts = import_data(session, data=data)
     summary = ", ".join(f"{n} {t}" for t, n in counts.items() if n)
