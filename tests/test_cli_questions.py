@@ -367,3 +367,25 @@ def test_people_add_and_list(cli, wide):
     assert lines[3] == (
         "│ ann    │ Ann Lee                            │ ann@example.org │ forecaster           │ yes    │"
     )
+
+
+@freeze_time("2027-03-20 12:00:00")
+def test_show_text_includes_the_reviewers_note(cli):
+    assert cli("people", "add", "rev", "--reviewer").exit_code == 0
+    r = cli(
+        "add", "--id", "noted", "--title", "Noted?", "--criteria", "c",
+        "--opens", "2027-03-01", "--closes", "2027-03-10", "--resolve-by", "2027-03-31",
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    r = cli(
+        "resolve", "noted", "yes", "--by", "rev",
+        "--evidence", "https://e.org/1", "--note", "TASS confirmed it",
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    out = cli("show", "noted").stdout
+    assert out.endswith(
+        "Resolutions:\n"
+        "  2027-03-20  yes by rev\n"
+        "    evidence: https://e.org/1\n"
+        "    note: TASS confirmed it\n"
+    )

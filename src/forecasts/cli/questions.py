@@ -254,6 +254,8 @@ def _show_text(d: dict[str, Any]) -> None:
             why = f" (correction: {r['correction_reason']})" if r["correction_reason"] else ""
             lines.append(f"  {r['resolved_on']}  {r['outcome']} by {r['by']}{flag}{why}")
             lines += [f"    evidence: {u}" for u in r["evidence"]]
+            if r["note"]:
+                lines += ["    note: " + x for x in r["note"].splitlines()]
     if d["revisions"]:
         lines.append("Revisions:")
         lines += [
