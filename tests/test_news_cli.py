@@ -192,3 +192,16 @@ def test_default_sources_listed_without_fetching(db_url: str, cli) -> None:  # t
     rows = json.loads(cli("news", "sources", "--json").stdout)
     assert rows[0]["name"] == "gdelt" and rows[0]["status"] == "never fetched"
     assert {r["kind"] for r in rows} == {"gdelt", "feed"}
+
+
+def test_a_source_backing_off_is_shown_as_backing_off(tmp_path: Path, db_url: str, cli) -> None:  # type: ignore[no-untyped-def]
+    """docs/news.md: each source's line says ok, not modified, failed, backing off or skipped."""
+    port = _closed_port()
+    write_config(
+        tmp_path, gdelt=False, feeds=[{"name": "down", "url": f"http://127.0.0.1:{port}/f"}]
+    )
+    assert cli("news", "pull").exit_code == 1
+    r = cli("news", "pull")
+    (line,) = [x for x in r.stdout.splitlines() if x.startswith("down")]
+    assert line.startswith("down  backing off   until ")
+    assert "UTC; last error: cannot connect" in line

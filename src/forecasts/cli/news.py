@@ -67,7 +67,7 @@ def pull_(
             if s.next_allowed_at:
                 detail += f" (next try after {_when(s.next_allowed_at)} UTC)"
         elif s.status == "deferred":
-            detail = f"backing off until {_when(s.next_allowed_at)} UTC"
+            detail = f"until {_when(s.next_allowed_at)} UTC"
             if s.error:
                 detail += f"; last error: {s.error}"
         elif s.status == "skipped":
@@ -78,12 +78,17 @@ def pull_(
                 detail += f", {s.requests} requests"
             if s.error:
                 detail += f"; {s.error}"
-        echo(f"{s.name:<{width}}  {s.status.replace('_', ' '):<12}  {detail}")
+        status = _STATUS_LABEL.get(s.status, s.status)
+        echo(f"{s.name:<{width}}  {status:<12}  {detail}")
     echo(f"Summary: {summary.line()}.")
     if summary.all_failed:
         raise ForecastsError(
             f"all {summary.sources_failed} news sources failed; see `forecasts news sources`"
         )
+
+
+# As docs/news.md names them: ok, not modified, failed, backing off, skipped.
+_STATUS_LABEL = {"not_modified": "not modified", "deferred": "backing off"}
 
 
 @app.command("list")
