@@ -96,7 +96,12 @@ def test_add_refuses_a_taken_id(cli):
 @pytest.mark.parametrize(
     ("extra", "error"),
     [
-        (("--id", "Bad Id"), "--id: String should match pattern"),
+        (
+            ("--id", "Bad Id"),
+            "--id: 'Bad Id' is not a valid id; use 2 to 64 lower-case letters, digits and "
+            "hyphens, starting and ending with a letter or digit (e.g. engines-2027)\n",
+        ),
+        (("--id", "x"), "--id: 'x' is not a valid id; use 2 to 64 lower-case letters"),
         (("--id", "q1", "--closes", "2027-13-01"), "--closes: '2027-13-01' is not an ISO date"),
         (("--id", "q1", "--option", "A"), "options are only for choice questions, not binary"),
         (

@@ -251,7 +251,8 @@ def test_invalid_yaml_reports_file_and_line(cli, qfile, text, line, rest):
         (
             ONE.replace("id: q-one", "id: Q One"),
             2,
-            "question 'Q One': id: String should match pattern",
+            "question 'Q One': id: 'Q One' is not a valid id; use 2 to 64 lower-case letters, "
+            "digits and hyphens, starting and ending with a letter or digit (e.g. engines-2027)",
         ),
         (
             ONE.replace("    title: Will one happen?\n", ""),

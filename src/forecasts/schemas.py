@@ -9,6 +9,7 @@ import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -21,7 +22,18 @@ QUESTION_ID_RE = r"^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$"
 HANDLE_RE = r"^[a-z0-9][a-z0-9_.-]{0,39}$"
 
 QuestionType = Literal["binary", "choice", "numeric"]
-QuestionId = Annotated[str, StringConstraints(pattern=QUESTION_ID_RE)]
+
+
+def _question_id(v: str) -> str:
+    if not re.fullmatch(QUESTION_ID_RE, v):
+        raise ValueError(
+            f"{v!r} is not a valid id; use 2 to 64 lower-case letters, digits and hyphens, "
+            "starting and ending with a letter or digit (e.g. engines-2027)"
+        )
+    return v
+
+
+QuestionId = Annotated[str, AfterValidator(_question_id)]
 Handle = Annotated[str, StringConstraints(pattern=HANDLE_RE)]
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
