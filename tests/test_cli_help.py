@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 HEAVY = (
     "sqlmodel",
     "sqlalchemy",
@@ -37,3 +39,26 @@ def test_help_imports_nothing_heavy():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     loaded = json.loads(out.stdout.strip().splitlines()[-1])
     assert loaded == [], f"`forecasts --help` imported {loaded}; import them inside commands"
+
+
+@pytest.mark.parametrize(
+    ("args", "stderr"),
+    [
+        (
+            ("list", "--bogus"),
+            "Error: No such option: --bogus. See `forecasts list --help`.\n",
+        ),
+        (
+            ("news", "list", "--limit", "-1"),
+            "Error: Invalid value for '--limit': Input should be greater than or equal to 0. "
+            "See `forecasts news list --help`.\n",
+        ),
+        (
+            ("predict", "q", "0.5"),
+            "Error: Missing option '--by'. See `forecasts predict --help`.\n",
+        ),
+    ],
+)
+def test_usage_errors_are_one_punctuated_line(cli, args, stderr):
+    r = cli(*args)
+    assert (r.exit_code, r.stdout, r.stderr) == (2, "", stderr)

@@ -19,8 +19,11 @@ _UsageError: type[Exception] = typer.BadParameter.__mro__[1]
 
 def _usage_error(e: Any) -> NoReturn:
     """One line, like every other error: what is wrong and where help is."""
+    message = e.format_message()
+    if not message.endswith((".", "!", "?")):
+        message += "."  # click ends some messages with a period, not all
     where = f" See `{e.ctx.command_path} --help`." if getattr(e, "ctx", None) else ""
-    typer.echo(f"Error: {e.format_message()}{where}", err=True)
+    typer.echo(f"Error: {message}{where}", err=True)
     sys.exit(e.exit_code)
 
 
