@@ -390,3 +390,16 @@ def test_numeric_outcome_round_trips(x):
     stored = normalize_outcome(NUMERIC, repr(x))
     assert float(stored) == x
     assert normalize_outcome(NUMERIC, stored) == stored
+
+
+@pytest.mark.parametrize(
+    ("q", "text", "message"),
+    [
+        (CHOICE, "0.5", "'0.5' is not NAME=VALUE; a choice forecast is OPTION=P pairs, e.g. "),
+        (CHOICE, "70%", "A=0.33,B=0.33,C=0.33"),
+        (NUMERIC, "5", "'5' is not NAME=VALUE; a numeric forecast is quantiles, e.g. p10="),
+    ],
+)
+def test_a_bare_value_on_a_choice_or_numeric_question_shows_the_form(q, text, message):
+    with pytest.raises(InvalidValue, match=re.escape(message)):
+        normalize_value(q, text)

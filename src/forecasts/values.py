@@ -78,14 +78,15 @@ def _check_prob(p: float, what: str) -> float:
     return p
 
 
-def _pairs(text: str) -> list[tuple[str, str]]:
+def _pairs(text: str, form: str) -> list[tuple[str, str]]:
+    """NAME=VALUE pairs; ``form`` says what they should look like for this question type."""
     pairs = []
     for part in str(text).split(","):
         if not part.strip():
             continue
         key, sep, val = part.partition("=")
         if not sep:
-            raise InvalidValue(f"{part.strip()!r} is not NAME=VALUE")
+            raise InvalidValue(f"{part.strip()!r} is not NAME=VALUE; {form}")
         pairs.append((key.strip(), val.strip()))
     if not pairs:
         raise InvalidValue("empty value")
@@ -114,13 +115,14 @@ def normalize_value(q: QuestionShape, raw: Any) -> Value:
 
     if q.type == "choice":
         options = list(q.options or [])
+        form = "a choice forecast is OPTION=P pairs, e.g. " + _example(options)
         items: list[tuple[str, Any]]
         if isinstance(raw, Mapping):
             items = list(raw.items())
         elif isinstance(raw, str):
-            items = list(_pairs(raw))
+            items = list(_pairs(raw, form))
         else:
-            raise InvalidValue("a choice forecast is OPTION=P pairs, e.g. " + _example(options))
+            raise InvalidValue(form)
         probs: dict[str, float] = {}
         for name, val in items:
             opt = _match_option(str(name), options)
@@ -149,9 +151,9 @@ def normalize_value(q: QuestionShape, raw: Any) -> Value:
         if isinstance(raw, Mapping):
             items = [(str(k), v) for k, v in raw.items()]
         elif isinstance(raw, str):
-            items = list(_pairs(raw))
+            items = list(_pairs(raw, _NUMERIC_FORM))
         else:
-            raise InvalidValue("a numeric forecast is quantiles, e.g. p10=3.5,p50=5.6,p90=7")
+            raise InvalidValue(_NUMERIC_FORM)
         qs: dict[str, float] = {}
         for key, val in items:
             k = key.lower()
@@ -176,6 +178,9 @@ def normalize_value(q: QuestionShape, raw: Any) -> Value:
         return ordered
 
     raise InvalidValue(f"unknown question type {q.type!r}")
+
+
+_NUMERIC_FORM = "a numeric forecast is quantiles, e.g. p10=3.5,p50=5.6,p90=7"
 
 
 def _example(options: Sequence[str]) -> str:
