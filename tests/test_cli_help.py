@@ -62,3 +62,16 @@ def test_help_imports_nothing_heavy():
 def test_usage_errors_are_one_punctuated_line(cli, args, stderr):
     r = cli(*args)
     assert (r.exit_code, r.stdout, r.stderr) == (2, "", stderr)
+
+
+@pytest.mark.parametrize(
+    ("args", "wanted", "unwanted"),
+    [
+        (("add",), "--tag TAG", "<list[str]>"),
+        (("news", "list"), "--since DATE", "[[ID]]"),
+    ],
+)
+def test_help_shows_readable_placeholders(cli, args, wanted, unwanted):
+    out = cli(*args, "--help").stdout
+    assert wanted in out
+    assert unwanted not in out

@@ -93,9 +93,12 @@ _STATUS_LABEL = {"not_modified": "not modified", "deferred": "backing off"}
 
 @app.command("list")
 def list_(
-    question: str | None = typer.Argument(None, metavar="[ID]", help="Only this question's news."),
+    question: str | None = typer.Argument(None, metavar="ID", help="Only this question's news."),
     since: str | None = typer.Option(
-        None, "--since", help="Only articles published (or fetched) on or after DATE."
+        None,
+        "--since",
+        metavar="DATE",
+        help="Only articles published (or fetched) on or after DATE.",
     ),
     limit: int = typer.Option(50, "--limit", min=0, help="At most this many articles (0: all)."),
     as_json: bool = typer.Option(False, "--json", help="JSON output."),

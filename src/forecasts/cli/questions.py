@@ -83,7 +83,7 @@ def add(
         None, "--opens", metavar="DATE", help="First day to forecast [default: today]."
     ),
     source: list[str] = typer.Option([], "--source", metavar="URL", help="A source URL (repeat)."),
-    tag: list[str] = typer.Option([], "--tag", help="A tag (repeat)."),
+    tag: list[str] = typer.Option([], "--tag", metavar="TAG", help="A tag (repeat)."),
     query: str | None = typer.Option(None, "--query", metavar="Q", help="News query."),
 ) -> None:
     """Add a question. Prompts for missing required values when run at a terminal."""
