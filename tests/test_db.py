@@ -312,3 +312,16 @@ def test_db_current_on_a_missing_file_does_not_create_it(tmp_path):
     assert r.exit_code == 1
     assert r.stdout.startswith("not initialised")
     assert not (tmp_path / "typo.db").exists()
+
+
+@pytest.mark.parametrize("url", ["nonsense", "forecasts.db", "postgresql://u:secret@host:port/db"])
+def test_a_malformed_database_url_is_one_line_with_an_example(url):
+    r = make_cli(url)("list")
+    assert r.exit_code == 1
+    assert r.stdout == ""
+    assert r.stderr.startswith("Error: cannot use database URL ")
+    assert r.stderr.endswith(
+        "; use e.g. sqlite:///forecasts.db or postgresql://user:password@host/dbname\n"
+    )
+    assert r.stderr.count("\n") == 1
+    assert "secret" not in r.stderr

@@ -61,8 +61,13 @@ def get_engine(url: str, busy_timeout: float = 30.0) -> Engine:
             _tune_sqlite(engine, busy_timeout)
         else:
             engine = create_engine(url, pool_pre_ping=True)
-    except (ArgumentError, NoSuchModuleError) as e:
-        raise DatabaseError(f"cannot use database URL {safe_url(url)}: {e}") from None
+    except (ArgumentError, NoSuchModuleError, ValueError) as e:
+        # ValueError is make_url's int() of the port; its text would echo part of the URL.
+        reason = "its port is not a number" if isinstance(e, ValueError) else str(e)
+        raise DatabaseError(
+            f"cannot use database URL {safe_url(url)}: {reason}; "
+            "use e.g. sqlite:///forecasts.db or postgresql://user:password@host/dbname"
+        ) from None
     except ModuleNotFoundError as e:
         raise DatabaseError(
             f"the driver for {safe_url(url)} is not installed ({e.name}); "
