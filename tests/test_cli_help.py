@@ -75,3 +75,14 @@ def test_help_shows_readable_placeholders(cli, args, wanted, unwanted):
     out = cli(*args, "--help").stdout
     assert wanted in out
     assert unwanted not in out
+
+
+@pytest.mark.parametrize("args", [(), ("people",), ("news",), ("db",)])
+def test_a_bare_group_prints_its_help_not_an_error(args):
+    from conftest import make_cli
+
+    r = make_cli(None)(*args)  # no --db either: `forecasts` alone
+    assert r.exit_code == 2
+    assert r.stderr.startswith(f"Usage: forecasts {' '.join(args)}".rstrip() + " [OPTIONS] COMMAND")
+    assert "Error" not in r.stderr
+    assert "See `" not in r.stderr

@@ -19,6 +19,9 @@ _UsageError: type[Exception] = typer.BadParameter.__mro__[1]
 
 def _usage_error(e: Any) -> NoReturn:
     """One line, like every other error: what is wrong and where help is."""
+    if type(e).__name__ == "NoArgsIsHelpError":  # a bare `forecasts` or group: just help
+        typer.echo(e.format_message(), err=True)
+        sys.exit(e.exit_code)
     message = e.format_message()
     if not message.endswith((".", "!", "?")):
         message += "."  # click ends some messages with a period, not all
