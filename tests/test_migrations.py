@@ -185,3 +185,10 @@ def test_upgrade_from_0001_with_data_keeps_every_row(empty_db_url):
         r = cli("show", "q1", "--json")
     assert r.exit_code == 0, r.output
     assert '"made_at": "2027-03-01T09:30:15.123456Z"' in r.stdout
+
+
+def test_head_constant_matches_the_migration_scripts():
+    from alembic.script import ScriptDirectory
+
+    heads = ScriptDirectory.from_config(db.alembic_config()).get_heads()
+    assert heads == [db.head_revision()], "update forecasts.migrations.HEAD"
