@@ -147,7 +147,12 @@ def test_a_second_resolution_needs_correct_and_reason(q):
         "resolve", QID, "no", "--by", "rita", "--correct", "--reason", "the report was retracted",
         "--evidence", "https://example.org/retraction",
     )  # fmt: skip
-    assert (r.exit_code, r.stdout) == (0, "Corrected rq: no (on 2027-04-02, by rita).\n")
+    # A correction keeps the day the outcome became known unless --on says otherwise.
+    assert (r.exit_code, r.stdout) == (0, "Corrected rq: no (on 2027-03-30, by rita).\n")
+    r = q(
+        "resolve", QID, "no", "--by", "rita", "--correct", "--reason", "date", "--on", "2027-04-01"
+    )
+    assert (r.exit_code, r.stdout) == (0, "Corrected rq: no (on 2027-04-01, by rita).\n")
 
 
 @freeze_time("2027-04-02 10:00:00")

@@ -30,7 +30,8 @@ def resolve(
     reason: str | None = None,
 ) -> Resolution:
     """Record a resolution. ``on`` is the UTC day the outcome became true or known
-    (default today). A second resolution needs ``correct`` and a ``reason``."""
+    (default today; for a correction, the corrected resolution's day). A second
+    resolution needs ``correct`` and a ``reason``."""
     q = get_question(session, question_id=question_id)
     reviewer = get_person(session, handle=by)
     if "reviewer" not in reviewer.roles:
@@ -39,8 +40,10 @@ def resolve(
             f"(add one with `forecasts people add HANDLE --reviewer`)"
         )
     stored = normalize_outcome(q, outcome)
+    current = current_resolutions(session, [q.id]).get(q.id)
     today = clock.today()
-    day = on or today
+    # A correction fixes the outcome, not when it became known: keep that day unless told.
+    day = on or (current.resolved_on if correct and current is not None else today)
     if day > today:
         raise NotAllowed(f"--on {day} is in the future")
     if clock.now() < clock.start_of_day(q.opens):
@@ -53,7 +56,6 @@ def resolve(
             links.append(check_url(url))
         except ValueError as e:
             raise BadInput(f"--evidence: {e}") from None
-    current = current_resolutions(session, [q.id]).get(q.id)
     if current is not None and not correct:
         raise NotAllowed(
             f"question {q.id!r} is already resolved ({current.outcome} on {current.resolved_on}); "
