@@ -39,7 +39,10 @@ def resolve(
     ),
     note: str | None = typer.Option(None, "--note", help="Reviewer's note."),
     on: str | None = typer.Option(
-        None, "--on", metavar="DATE", help="Day the outcome became true or known [default: today]."
+        None,
+        "--on",
+        metavar="DATE",
+        help="Day the outcome became true or known [default: today; with --correct, the corrected day].",
     ),
     correct: bool = typer.Option(
         False, "--correct", help="Replace the current resolution (keeps it in history)."
