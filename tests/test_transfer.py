@@ -374,7 +374,7 @@ def test_csv_export_is_one_row_per_forecast(populated):
         "value": "0.25",
         "note": "",
         "outcome": "no",
-        "resolved_on": "2027-04-03",
+        "resolved_on": "2027-03-31",
     }
     ann_choice = by[("choice-q", "ann", "2027-03-05T23:59:59.999999+00:00")]
     assert (ann_choice["p_yes"], ann_choice["outcome"]) == ("", "annulled")
