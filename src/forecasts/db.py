@@ -49,7 +49,7 @@ def normalize_url(url: str) -> str:
 @functools.cache
 def get_engine(url: str, busy_timeout: float = 30.0) -> Engine:
     """One engine per URL per process."""
-    from sqlalchemy import create_engine, event
+    from sqlalchemy import create_engine
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
     url = normalize_url(url)
@@ -73,7 +73,6 @@ def get_engine(url: str, busy_timeout: float = 30.0) -> Engine:
             f"the driver for {safe_url(url)} is not installed ({e.name}); "
             "for PostgreSQL run: pip install 'forecasts[postgres]'"
         ) from None
-    del event
     _ENGINES.append(engine)
     return engine
 
@@ -258,14 +257,10 @@ def require_current(engine: Engine) -> None:
 
 def dispose_engines() -> None:
     """Close every pooled connection (tests, and the scheduler on shutdown)."""
-    for engine in _engines():
-        engine.dispose()
+    while _ENGINES:
+        _ENGINES.pop().dispose()
     get_engine.cache_clear()
 
 
-def _engines() -> list[Engine]:
-    # functools.cache keeps no public list of its values; we track them ourselves.
-    return list(_ENGINES)
-
-
+# Every engine get_engine made: functools.cache keeps no public list of its values.
 _ENGINES: list[Engine] = []
