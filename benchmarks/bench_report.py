@@ -236,7 +236,7 @@ def fill_sqlite(path: Path, data: dict[str, Any]) -> None:
     import sqlalchemy as sa
     from sqlmodel import SQLModel
 
-    from forecasts.models import Person, Question, Resolution
+    from forecasts.store.models import Person, Question, Resolution
 
     engine = sa.create_engine(f"sqlite:///{path}")
     SQLModel.metadata.create_all(engine)

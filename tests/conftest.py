@@ -26,7 +26,7 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 def _describe(url: str) -> str:
-    from forecasts.db import safe_url
+    from forecasts.store.db import safe_url
 
     return safe_url(url)
 
@@ -40,22 +40,22 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[N
     monkeypatch.chdir(tmp_path)
     yield
     from forecasts.cli import _common
-    from forecasts.db import dispose_engines
+    from forecasts.store.db import dispose_engines
 
-    _common.reset_state()
+    _common.reset_runtime()
     dispose_engines()
 
 
 @pytest.fixture(scope="session")
 def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One migrated SQLite file, copied for each test (migrating each time is slow)."""
-    from forecasts import db
+    from forecasts.store import db
 
     path = tmp_path_factory.mktemp("template") / "template.db"
     engine = db.get_engine(f"sqlite:///{path}")
     db.upgrade(engine)
     with db.session_scope(engine, write=True) as session:
-        from forecasts.people import ensure_paper
+        from forecasts.domain.people import ensure_paper
 
         ensure_paper(session)
     engine.dispose()
@@ -83,7 +83,7 @@ def empty_db_url(tmp_path: Path) -> Iterator[str]:
 def _pg_schema(migrate: bool) -> Iterator[str]:
     import sqlalchemy as sa
 
-    from forecasts import db
+    from forecasts.store import db
 
     schema = "t_" + uuid.uuid4().hex[:12]
     admin = sa.create_engine(db.normalize_url(PG_URL))
@@ -95,7 +95,7 @@ def _pg_schema(migrate: bool) -> Iterator[str]:
             engine = db.get_engine(url)
             db.upgrade(engine)
             with db.session_scope(engine, write=True) as session:
-                from forecasts.people import ensure_paper
+                from forecasts.domain.people import ensure_paper
 
                 ensure_paper(session)
         yield url
@@ -120,7 +120,7 @@ def db_url(tmp_path: Path, _sqlite_template: Path) -> Iterator[str]:
 @pytest.fixture
 def session(db_url: str) -> Iterator[object]:
     """A write session on ``db_url``, committed at the end of the test."""
-    from forecasts import db
+    from forecasts.store import db
 
     with db.session_scope(db.get_engine(db_url), write=True) as s:
         yield s

@@ -15,8 +15,8 @@ PER_WRITER = 500
 WRITER = textwrap.dedent(
     """
     import sys
-    from forecasts import db
-    from forecasts.forecasting import record_forecast
+    from forecasts.store import db
+    from forecasts.domain.forecasting import record_forecast
 
     url, handle, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
     engine = db.get_engine(url)
@@ -106,8 +106,8 @@ def test_four_processes_record_2000_forecasts_during_a_news_pull(db_url, cli, ht
 
     import sqlalchemy as sa
 
-    from forecasts import db
-    from forecasts.models import Forecast
+    from forecasts.store import db
+    from forecasts.store.models import Forecast
 
     with db.session_scope(db.get_engine(db_url)) as session:
         counts = dict(

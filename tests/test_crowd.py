@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from freezegun import freeze_time
 
-from forecasts.aggregate import crowd, recency_weights, weighted_median
+from forecasts.crowd import crowd, recency_weights, weighted_median
 
 # ---------------------------------------------------------------- weights
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from conftest import PG_URL, make_cli
-from forecasts import db
+from forecasts.store import db
 
 HEAD = db.head_revision()
 
@@ -36,7 +36,7 @@ def test_the_busy_timeout_comes_from_the_config(tmp_path, db_url):
 
     cli = make_cli(None)
     assert cli("people", "list", "--json").exit_code == 0
-    with _common.get_engine().connect() as conn:
+    with _common.runtime().engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 2500
 
 

@@ -10,7 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from freezegun import freeze_time
 
 from conftest import make_cli
-from forecasts import db
+from forecasts.store import db
 
 
 def test_migrations_match_the_models(db_url):
@@ -191,4 +191,4 @@ def test_head_constant_matches_the_migration_scripts():
     from alembic.script import ScriptDirectory
 
     heads = ScriptDirectory.from_config(db.alembic_config()).get_heads()
-    assert heads == [db.head_revision()], "update forecasts.migrations.HEAD"
+    assert heads == [db.head_revision()], "update forecasts.store.migrations.HEAD"

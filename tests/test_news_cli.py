@@ -13,8 +13,8 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from forecasts import db
-from forecasts.models import Question
+from forecasts.store import db
+from forecasts.store.models import Question
 
 FEED = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>F</title>
 <item><title>J-36 makes first flight</title><link>/news/j36</link><description>Chengdu</description>

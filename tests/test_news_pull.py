@@ -17,14 +17,14 @@ from pytest_httpserver import HTTPServer
 from sqlmodel import Session, select
 from werkzeug import Request, Response
 
-from forecasts import db
 from forecasts.errors import BadInput, QuestionNotFound
-from forecasts.models import Question, Resolution
 from forecasts.news import store
 from forecasts.news.fetch import FetchPolicy
 from forecasts.news.models import Article, ArticleMatch, NewsSource, NewsSourceQuestion
 from forecasts.news.pull import PullSummary, pull
 from forecasts.news.settings import NewsSettings
+from forecasts.store import db
+from forecasts.store.models import Question, Resolution
 
 POLICY = FetchPolicy(
     connect_timeout=1.0, read_timeout=1.0, deadline=2.0, retries=1, backoff=0.05,

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from forecasts.questions_file import load_questions_file
-from forecasts.schemas import QuestionSpec
-from forecasts.values import PROB_MAX, PROB_MIN, QUANTILES
+from forecasts.domain.questions_file import load_questions_file
+from forecasts.domain.schemas import QuestionSpec
+from forecasts.domain.values import PROB_MAX, PROB_MIN, QUANTILES
 
 ROOT = Path(__file__).resolve().parents[1]
 QUESTIONS = ROOT / "questions.yaml"

@@ -17,7 +17,7 @@ from freezegun import freeze_time
 
 from forecasts import report
 from forecasts.errors import BadInput, PersonNotFound
-from forecasts.models import Forecast, Person, Question, Resolution
+from forecasts.store.models import Forecast, Person, Question, Resolution
 
 UTC = dt.UTC
 
@@ -138,8 +138,8 @@ def test_relative_brier_against_the_crowd_without_me(history: Any) -> None:
 
 
 def test_relative_brier_matches_the_core_crowd(session: Any) -> None:
-    """Many forecasters on one question: cross-check with forecasts.aggregate.crowd."""
-    from forecasts.aggregate import crowd
+    """Many forecasters on one question: cross-check with forecasts.crowd.crowd."""
+    from forecasts.crowd import crowd
 
     handles = [f"f{i:02d}" for i in range(12)]
     add_people(session, *handles)

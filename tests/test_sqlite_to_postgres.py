@@ -55,7 +55,7 @@ def _fill(cli) -> None:  # type: ignore[no-untyped-def]
 
 @requires_postgres
 def test_export_from_sqlite_imports_exactly_into_postgres(tmp_path, db_url, empty_db_url):
-    from forecasts import db
+    from forecasts.store import db
 
     assert db_url.startswith("postgresql")
     sqlite_url = f"sqlite:///{tmp_path / 'team.db'}"
@@ -78,7 +78,7 @@ def test_export_from_sqlite_imports_exactly_into_postgres(tmp_path, db_url, empt
     # Sequences moved past the imported ids: a new row gets a fresh id, no collision.
     import datetime as dt
 
-    from forecasts.models import Forecast
+    from forecasts.store.models import Forecast
 
     imported_max = max(row["id"] for row in a["tables"]["forecast"])
     with db.session_scope(db.get_engine(db_url), write=True) as session:

@@ -8,8 +8,8 @@ import json
 import pytest
 from freezegun import freeze_time
 
-from forecasts.models import Question, Resolution
-from forecasts.questions import as_of_instant, status_of
+from forecasts.domain.questions import as_of_instant, status_of
+from forecasts.store.models import Question, Resolution
 
 UTC = dt.UTC
 

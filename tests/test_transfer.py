@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from freezegun import freeze_time
 
 from conftest import PG_URL, make_cli
-from forecasts import db
+from forecasts.store import db
 
 QUESTIONS = """\
 questions:
@@ -249,7 +249,7 @@ def test_import_into_a_non_empty_database_is_refused(populated, tmp_path):
     assert (r.exit_code, r.stdout) == (2, "")
     assert r.stderr == (
         "Error: the database is not empty (table person has rows); import into a new "
-        "database with an empty schema (`forecasts --db URL db upgrade` first)\n"
+        "database with an empty schema (`forecasts db upgrade` first)\n"
     )
     assert without_time(export(populated)) == before
 
@@ -266,7 +266,7 @@ def test_import_into_an_uninitialised_database_points_at_db_upgrade_not_init(
     assert (r.exit_code, r.stdout) == (1, "")
     assert r.stderr == (
         f"Error: database {db.safe_url(empty_db_url)} has no schema yet; create it with "
-        "`forecasts --db URL db upgrade` (not `init`, which loads questions.yaml), "
+        "`forecasts db upgrade` (not `init`, which loads questions.yaml), "
         "then import\n"
     )
     assert target("db", "upgrade").exit_code == 0

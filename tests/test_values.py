@@ -11,8 +11,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from forecasts.errors import InvalidValue
-from forecasts.values import (
+from forecasts.domain.values import (
     ANNULLED,
     PROB_MAX,
     PROB_MIN,
@@ -21,6 +20,7 @@ from forecasts.values import (
     normalize_outcome,
     normalize_value,
 )
+from forecasts.errors import InvalidValue
 
 
 @dataclass

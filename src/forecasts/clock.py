@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import overload
 
 UTC = dt.UTC
 
@@ -32,3 +33,15 @@ def as_utc(value: dt.datetime) -> dt.datetime:
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
+
+
+@overload
+def iso(value: dt.datetime) -> str: ...
+@overload
+def iso(value: None) -> None: ...
+def iso(value: dt.datetime | None) -> str | None:
+    """The one timestamp format of every JSON output: ISO 8601 in UTC with a ``Z``
+    (``2027-03-01T12:00:00Z``; microseconds only when there are any)."""
+    if value is None:
+        return None
+    return as_utc(value).isoformat().replace("+00:00", "Z")

@@ -105,7 +105,7 @@ def _resolved_questions(
     import sqlalchemy as sa
     from sqlmodel import col
 
-    from forecasts.models import Question, Resolution
+    from forecasts.store.models import Question, Resolution
 
     qrows = session.execute(
         sa.select(
@@ -158,7 +158,7 @@ def load_history(
     import sqlalchemy as sa
     from sqlmodel import col
 
-    from forecasts.models import Forecast, Person
+    from forecasts.store.models import Forecast, Person
 
     day = parse_as_of(as_of)
     cutoff = clock.end_of_day(day) if day is not None else clock.now()

@@ -724,7 +724,7 @@ def _crowd_finals(
             out.choice_top[has] = _unique_argmax(mm)
             out.defined |= has
     # numeric: per quantile, over the forecasters who gave that quantile, with the weights
-    # of their place among all the question's forecasters (as forecasts.aggregate does)
+    # of their place among all the question's forecasters (as forecasts.crowd does)
     mn = (k == NUMERIC) & (forecasts.quantile_row[order[team_final]] >= 0)
     if mn.any():
         qs = forecasts.quantiles[forecasts.quantile_row[order[team_final[mn]]]]

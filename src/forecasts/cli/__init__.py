@@ -89,7 +89,7 @@ def _main(
         False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
     ),
 ) -> None:
-    _common.reset_state(database_url=database, config=config)
+    _common.reset_runtime(database_url=database, config=config)
 
 
 app.command("init")(db.init)

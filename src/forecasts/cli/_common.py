@@ -8,67 +8,40 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 from forecasts.errors import BadInput
+from forecasts.runtime import Runtime
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Engine
     from sqlmodel import Session
 
     from forecasts.config import Settings
-    from forecasts.questions import SyncReport
+    from forecasts.domain.questions import SyncReport
 
 
-@dataclass
-class State:
-    """Set by the top-level callback from --db and --config."""
-
-    database_url: str | None = None
-    config: str | None = None
-    settings: Settings | None = None
-    schema_checked: bool = False
+_runtime = Runtime()
 
 
-state = State()
+def reset_runtime(database_url: str | None = None, config: str | None = None) -> None:
+    """Called by the top-level callback with --db and --config."""
+    global _runtime
+    _runtime = Runtime(config=config, database_url=database_url)
 
 
-def reset_state(database_url: str | None = None, config: str | None = None) -> None:
-    state.database_url = database_url
-    state.config = config
-    state.settings = None
-    state.schema_checked = False
+def runtime() -> Runtime:
+    """The runtime of this invocation."""
+    return _runtime
 
 
 def get_settings() -> Settings:
-    if state.settings is None:
-        from forecasts.config import load_settings
-
-        state.settings = load_settings(config=state.config, database_url=state.database_url)
-    return state.settings
+    return _runtime.settings
 
 
-def get_engine() -> Engine:
-    from forecasts import db
-
-    s = get_settings()
-    return db.get_engine(s.database.url, s.database.busy_timeout)
-
-
-@contextmanager
-def db_session(write: bool = False) -> Iterator[Session]:
+def db_session(write: bool = False) -> AbstractContextManager[Session]:
     """A session on the configured database, which must be initialised and current."""
-    from forecasts import db
-
-    engine = get_engine()
-    if not state.schema_checked:
-        db.require_current(engine)
-        state.schema_checked = True
-    with db.session_scope(engine, write=write) as session:
-        yield session
+    return _runtime.session(write=write)
 
 
 def parse_date(text: str | None, option: str) -> dt.date | None:
@@ -116,7 +89,7 @@ def console() -> Any:
 
 
 def fmt_value(value: Any) -> str:
-    from forecasts.values import format_value
+    from forecasts.domain.values import format_value
 
     return format_value(value)
 

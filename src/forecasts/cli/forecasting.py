@@ -22,7 +22,7 @@ def predict(
     ),
 ) -> None:
     """Record a forecast on an open question."""
-    from forecasts.forecasting import record_forecast
+    from forecasts.domain.forecasting import record_forecast
 
     when = parse_datetime(at, "--at")
     with db_session(write=True) as session:
@@ -52,7 +52,7 @@ def resolve(
     ),
 ) -> None:
     """Resolve a question (reviewers only); --correct --reason replaces a resolution."""
-    from forecasts.resolution import resolve as core_resolve
+    from forecasts.domain.resolution import resolve as core_resolve
 
     day = parse_date(on, "--on")
     with db_session(write=True) as session:

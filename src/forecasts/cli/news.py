@@ -11,7 +11,15 @@ from typing import Any
 
 import typer
 
-from forecasts.cli._common import console, db_session, echo, get_settings, parse_date, print_json
+from forecasts.cli._common import (
+    console,
+    db_session,
+    echo,
+    get_settings,
+    parse_date,
+    print_json,
+    runtime,
+)
 
 app = typer.Typer(help="Pull news for every question, list it and mark it.", no_args_is_help=True)
 
@@ -56,7 +64,11 @@ def pull_(
 
     with bar:
         summary = pull(
-            db_session, settings=settings, question_id=question, source=source, progress=progress
+            runtime().session,
+            settings=settings,
+            question_id=question,
+            source=source,
+            progress=progress,
         )
     for w in summary.warnings:
         err.print(f"warning: {w}", markup=False)

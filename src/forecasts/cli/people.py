@@ -22,9 +22,9 @@ def add(
     """Add a person (a forecaster; with --reviewer, also a reviewer)."""
     from pydantic import ValidationError
 
+    from forecasts.domain.people import add_person
+    from forecasts.domain.schemas import PersonSpec
     from forecasts.errors import BadInput
-    from forecasts.people import add_person
-    from forecasts.schemas import PersonSpec
 
     roles = ["forecaster", "reviewer"] if reviewer else ["forecaster"]
     try:
@@ -48,7 +48,7 @@ def list_(as_json: bool = typer.Option(False, "--json", help="JSON output.")) ->
     """List people and their roles."""
     from rich.table import Table
 
-    from forecasts.people import list_people
+    from forecasts.domain.people import list_people
 
     with db_session() as session:
         rows = list_people(session)

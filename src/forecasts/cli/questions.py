@@ -34,8 +34,8 @@ def sync(
     ),
 ) -> None:
     """Upsert questions from a YAML file by id; report added/updated/unchanged."""
-    from forecasts.questions import sync_questions
-    from forecasts.questions_file import load_questions_file
+    from forecasts.domain.questions import sync_questions
+    from forecasts.domain.questions_file import load_questions_file
 
     specs = load_questions_file(path)
     with db_session(write=not dry_run) as session:
@@ -90,8 +90,8 @@ def add(
     from pydantic import ValidationError
 
     from forecasts import clock
-    from forecasts.questions import add_question
-    from forecasts.schemas import QuestionSpec, check_url
+    from forecasts.domain.questions import add_question
+    from forecasts.domain.schemas import QuestionSpec, check_url
 
     for url in source:
         # --source takes URLs; a bare word would otherwise be stored as a source's name.
@@ -131,7 +131,7 @@ def add(
 
 
 def _status_ok(status: str | None) -> None:
-    from forecasts.questions import STATUSES
+    from forecasts.domain.questions import STATUSES
 
     if status is not None and status not in STATUSES:
         raise BadInput(f"--status {status!r} is not a status; use one of {', '.join(STATUSES)}")
@@ -167,7 +167,7 @@ def list_(
     as_json: bool = typer.Option(False, "--json", help="JSON output."),
 ) -> None:
     """List questions with status, crowd and paper forecasts."""
-    from forecasts.questions import list_questions
+    from forecasts.domain.questions import list_questions
 
     _status_ok(status)
     day = parse_date(as_of, "--as-of")
@@ -188,7 +188,7 @@ def due(
     as_json: bool = typer.Option(False, "--json", help="JSON output."),
 ) -> None:
     """Questions awaiting resolution (closed or overdue)."""
-    from forecasts.questions import due_questions
+    from forecasts.domain.questions import due_questions
 
     day = parse_date(as_of, "--as-of")
     with db_session() as session:
@@ -206,7 +206,7 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="JSON output."),
 ) -> None:
     """Show one question: criteria, claim, forecasts and resolution history."""
-    from forecasts.questions import question_detail
+    from forecasts.domain.questions import question_detail
 
     with db_session() as session:
         d = question_detail(session, question_id=id)

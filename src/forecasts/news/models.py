@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from forecasts import clock
-from forecasts.dbtypes import UTCDateTime
+from forecasts.store.types import UTCDateTime
 
 #: Longest canonical URL stored (PostgreSQL btree entries must stay well under 2.7 KB).
 MAX_URL_LENGTH = 2000

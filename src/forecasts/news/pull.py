@@ -29,7 +29,6 @@ from sqlmodel import Session, col, select
 
 from forecasts import clock
 from forecasts.errors import BadInput, QuestionNotFound
-from forecasts.models import Question, Resolution
 from forecasts.news import store
 from forecasts.news.fetch import (
     ACCEPT_FEED,
@@ -52,6 +51,7 @@ from forecasts.news.sources import (
     parse_gdelt,
     search_feed_url,
 )
+from forecasts.store.models import Question, Resolution
 
 Progress = Callable[[int, int, str], None]
 SessionFactory = Callable[..., AbstractContextManager[Session]]
@@ -241,7 +241,7 @@ def pull(
     policy: FetchPolicy | None = None,
 ) -> PullSummary:
     """Fetch, store and match. ``sessions`` is a factory called as ``sessions(write=...)``
-    returning a session context manager (like ``cli._common.db_session``), or a Session
+    returning a session context manager (like ``Runtime.session``), or a Session
     the caller commits.
 
     ``question_id`` limits the per-question sources (GDELT, search feeds) to that question;

@@ -17,8 +17,8 @@ from sqlmodel import Session, col, select
 
 from forecasts import clock
 from forecasts.errors import BadInput, DatabaseError, NotFound, QuestionNotFound
-from forecasts.models import Question
 from forecasts.news.models import Article, ArticleMatch, NewsSource, NewsSourceQuestion
+from forecasts.store.models import Question
 
 #: Backoff of a failing source: BACKOFF_BASE x 2^(failures - 1), at most BACKOFF_CAP.
 BACKOFF_BASE = dt.timedelta(minutes=5)

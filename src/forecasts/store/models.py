@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from forecasts import clock
-from forecasts.dbtypes import UTCDateTime
+from forecasts.store.types import UTCDateTime
 
 
 def _json(nullable: bool = True) -> Any:

@@ -1,4 +1,4 @@
-"""Alembic environment. Used programmatically (see forecasts.db) with a live connection,
+"""Alembic environment. Used programmatically (see forecasts.store.db) with a live connection,
 or from the alembic CLI with ``-x url=...`` for generating new revisions."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection, create_engine
 
-from forecasts.db import load_models, normalize_url
+from forecasts.store.db import load_models, normalize_url
 
 target_metadata = load_models()
 config = context.config

@@ -9,12 +9,12 @@ from collections.abc import Sequence
 from sqlmodel import Session
 
 from forecasts import clock
+from forecasts.domain.people import get_person
+from forecasts.domain.questions import current_resolutions, get_question
+from forecasts.domain.schemas import check_url
+from forecasts.domain.values import normalize_outcome
 from forecasts.errors import BadInput, NotAllowed
-from forecasts.models import Resolution
-from forecasts.people import get_person
-from forecasts.questions import current_resolutions, get_question
-from forecasts.schemas import check_url
-from forecasts.values import normalize_outcome
+from forecasts.store.models import Resolution
 
 
 def resolve(

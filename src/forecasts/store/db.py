@@ -30,7 +30,7 @@ def load_models() -> Any:
     """Import every table module so ``SQLModel.metadata`` is complete; return the metadata."""
     from sqlmodel import SQLModel
 
-    import forecasts.models
+    import forecasts.store.models
 
     with contextlib.suppress(ImportError):
         import forecasts.news.models  # noqa: F401
@@ -176,7 +176,7 @@ def alembic_config(connection: Connection | None = None) -> Any:
     from alembic.config import Config
 
     cfg = Config()
-    cfg.set_main_option("script_location", "forecasts:migrations")
+    cfg.set_main_option("script_location", "forecasts.store:migrations")
     if connection is not None:
         cfg.attributes["connection"] = connection
     return cfg
@@ -187,7 +187,7 @@ def head_revision() -> str:
 
     A constant rather than a read of the scripts: every command asks, and loading Alembic
     costs a quarter of a second. A test checks it against Alembic's own answer."""
-    from forecasts.migrations import HEAD
+    from forecasts.store.migrations import HEAD
 
     return HEAD
 

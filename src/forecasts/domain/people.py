@@ -8,9 +8,9 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from forecasts import clock
+from forecasts.domain.schemas import PersonSpec
 from forecasts.errors import Conflict, PersonNotFound
-from forecasts.models import Person
-from forecasts.schemas import PersonSpec
+from forecasts.store.models import Person
 
 PAPER = "paper"
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from forecasts.values import QUANTILES, Value
+from forecasts.domain.values import QUANTILES, Value
 
 
 def recency_weights(n: int) -> np.ndarray:

@@ -7,11 +7,11 @@ import datetime as dt
 from sqlmodel import Session
 
 from forecasts import clock
+from forecasts.domain.people import PAPER, get_person
+from forecasts.domain.questions import current_resolutions, get_question, status_of
+from forecasts.domain.values import normalize_value
 from forecasts.errors import NotAllowed
-from forecasts.models import Forecast
-from forecasts.people import PAPER, get_person
-from forecasts.questions import current_resolutions, get_question, status_of
-from forecasts.values import normalize_value
+from forecasts.store.models import Forecast
 
 
 def record_forecast(

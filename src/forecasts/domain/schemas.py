@@ -171,8 +171,8 @@ class QuestionSpec(BaseModel):
             raise ValueError(f"min, max and unit are only for numeric questions, not {self.type}")
         if self.paper_forecast is not None:
             # Reuse the forecast rules so the paper is held to what people are held to.
+            from forecasts.domain.values import normalize_value
             from forecasts.errors import InvalidValue
-            from forecasts.values import normalize_value
 
             try:
                 self.paper_forecast = normalize_value(self, self.paper_forecast)  # type: ignore[assignment]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from forecasts.domain.schemas import QuestionSpec
 from forecasts.errors import QuestionsFileError
-from forecasts.schemas import QuestionSpec
 
 
 def _describe(err: Any) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from forecasts.dbtypes import UTCDateTime  # noqa: F401
+from forecasts.store.types import UTCDateTime  # noqa: F401
 
 ${imports if imports else ""}
 

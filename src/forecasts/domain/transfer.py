@@ -10,16 +10,17 @@ import csv
 import datetime as dt
 import io
 import json
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
 from forecasts import __version__, clock
-from forecasts.db import load_models
-from forecasts.dbtypes import UTCDateTime
+from forecasts.domain.people import PAPER, ensure_paper
 from forecasts.errors import BadInput, Conflict
-from forecasts.people import PAPER, ensure_paper
+from forecasts.store.db import load_models
+from forecasts.store.types import UTCDateTime
 
 FORMAT = "forecasts-export"
 FORMAT_VERSION = 1
@@ -49,7 +50,7 @@ def _load(column: sa.Column[Any], value: Any) -> Any:
 
 def export_data(session: Session) -> dict[str, Any]:
     """Every row of every table, in dependency order."""
-    from forecasts.db import current_revision
+    from forecasts.store.db import current_revision
 
     tables: dict[str, list[dict[str, Any]]] = {}
     for table in _tables():
@@ -73,8 +74,8 @@ def export_json(session: Session) -> str:
 
 def export_forecasts_csv(session: Session) -> str:
     """One row per forecast with its question and current resolution, for spreadsheets."""
-    from forecasts.models import Forecast, Question
-    from forecasts.questions import current_resolutions
+    from forecasts.domain.questions import current_resolutions
+    from forecasts.store.models import Forecast, Question
 
     questions = {q.id: q for q in session.execute(sa.select(Question)).scalars()}
     resolutions = current_resolutions(session)
@@ -113,6 +114,18 @@ def export_forecasts_csv(session: Session) -> str:
             ]
         )
     return out.getvalue()
+
+
+def read_export(path: Path) -> Any:
+    """Parse a JSON export file; its shape is checked by ``import_data``."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BadInput(f"{path}: file not found") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise BadInput(f"{path}: cannot read: {e}") from None
+    except json.JSONDecodeError as e:
+        raise BadInput(f"{path}:{e.lineno}: invalid JSON: {e.msg}") from None
 
 
 def import_data(session: Session, *, data: Any) -> dict[str, int]:
@@ -173,7 +186,7 @@ def _require_empty(session: Session) -> None:
             raise Conflict(
                 f"the database is not empty (table {table.name} has rows); "
                 "import into a new database with an empty schema "
-                "(`forecasts --db URL db upgrade` first)"
+                "(`forecasts db upgrade` first)"
             )
 
 

@@ -12,12 +12,12 @@ from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from forecasts import clock
-from forecasts.aggregate import crowd
+from forecasts.crowd import crowd
+from forecasts.domain.people import PAPER, ensure_paper
+from forecasts.domain.schemas import QuestionSpec
+from forecasts.domain.values import ANNULLED, Value, fits
 from forecasts.errors import Conflict, QuestionNotFound
-from forecasts.models import Forecast, Question, QuestionRevision, Resolution
-from forecasts.people import PAPER, ensure_paper
-from forecasts.schemas import QuestionSpec
-from forecasts.values import ANNULLED, Value, fits
+from forecasts.store.models import Forecast, Question, QuestionRevision, Resolution
 
 STATUSES = ("upcoming", "open", "closed", "overdue", "resolved", "annulled")
 #: Fields whose change alters what forecasts mean; guarded by `sync --force`.

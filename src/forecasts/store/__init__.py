@@ -1,0 +1,1 @@
+"""Persistence: engines and sessions, column types, tables and their Alembic migrations."""
