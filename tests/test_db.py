@@ -114,7 +114,7 @@ def test_missing_or_invalid_config_is_a_one_line_error(tmp_path, monkeypatch):
     r = cli("--config", "nope.toml", "list")
     assert (r.exit_code, r.stderr) == (
         2,
-        "Error: config file nope.toml not found; check --config or FORECASTS_CONFIG\n",
+        "Error: --config: config file nope.toml not found\n",
     )
     (tmp_path / "forecasts.toml").write_text("[database\n", encoding="utf-8")
     r = cli("list")

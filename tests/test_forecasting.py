@@ -101,17 +101,17 @@ def test_at_inside_the_window(q, at):
 @pytest.mark.parametrize(
     ("at", "shown"),
     [
-        ("2027-02-28T23:59:59.999999", "2027-02-28T23:59:59.999999+00:00"),
-        ("2027-04-01T00:00:00", "2027-04-01T00:00:00+00:00"),
-        ("2027-03-01T00:30:00+01:00", "2027-02-28T23:30:00+00:00"),
-        ("2027-05-01", "2027-05-01T00:00:00+00:00"),
+        ("2027-02-28T23:59:59.999999", "2027-02-28T23:59:59.999999Z"),
+        ("2027-04-01T00:00:00", "2027-04-01T00:00:00Z"),
+        ("2027-03-01T00:30:00+01:00", "2027-02-28T23:30:00Z"),
+        ("2027-05-01", "2027-05-01T00:00:00Z"),
     ],
 )
 def test_at_outside_the_window_is_refused(q, at, shown):
     r = q("predict", QID, "0.4", "--by", "ann", "--at", at)
     assert r.exit_code == 2
     assert r.stderr == (
-        f"Error: --at {shown} is outside the question's open window 2027-03-01 to "
+        f"Error: --at: {shown} is outside the question's open window 2027-03-01 to "
         "2027-03-31 (UTC)\n"
     )
     assert forecasts(q) == []
@@ -121,7 +121,7 @@ def test_at_outside_the_window_is_refused(q, at, shown):
 def test_at_in_the_future_is_refused(q):
     r = q("predict", QID, "0.4", "--by", "ann", "--at", "2027-03-10T12:00:00.000001")
     assert r.exit_code == 2
-    assert r.stderr == "Error: --at 2027-03-10T12:00:00.000001+00:00 is in the future\n"
+    assert r.stderr == "Error: --at: 2027-03-10T12:00:00.000001Z is in the future\n"
     assert q("predict", QID, "0.4", "--by", "ann", "--at", "2027-03-10T12:00:00").exit_code == 0
 
 

@@ -90,7 +90,7 @@ def test_resolving_on_the_opening_day_is_allowed(q):
 @freeze_time("2027-04-02 23:59:59")
 def test_on_in_the_future_is_refused(q):
     r = q("resolve", QID, "yes", "--by", "rev", "--on", "2027-04-03")
-    assert (r.exit_code, r.stderr) == (2, "Error: --on 2027-04-03 is in the future\n")
+    assert (r.exit_code, r.stderr) == (2, "Error: --on: 2027-04-03 is in the future\n")
     assert detail(q)["resolutions"] == []
     r = q("resolve", QID, "yes", "--by", "rev", "--on", "2027-04-02")
     assert r.exit_code == 0, r.output
@@ -101,7 +101,7 @@ def test_on_before_the_question_opened_is_refused(q):
     r = q("resolve", QID, "yes", "--by", "rev", "--on", "2027-02-28")
     assert (r.exit_code, r.stderr) == (
         2,
-        "Error: --on 2027-02-28 is before the question opened (2027-03-01)\n",
+        "Error: --on: 2027-02-28 is before the question opened (2027-03-01)\n",
     )
 
 
@@ -128,18 +128,24 @@ def test_a_second_resolution_needs_correct_and_reason(q):
     r = q("resolve", QID, "no", "--by", "rita")
     assert r.exit_code == 2
     assert r.stderr == (
-        "Error: question 'rq' is already resolved (yes on 2027-03-30); "
-        "to change it use --correct --reason TEXT\n"
+        "Error: --correct: question 'rq' is already resolved (yes on 2027-03-30); "
+        "only a correction, with a reason, can change it\n"
     )
     r = q("resolve", QID, "no", "--by", "rita", "--correct")
-    assert (r.exit_code, r.stderr) == (2, "Error: --correct needs --reason TEXT saying why\n")
+    assert (r.exit_code, r.stderr) == (
+        2,
+        "Error: --reason: a correction needs a reason saying why\n",
+    )
     r = q("resolve", QID, "no", "--by", "rita", "--correct", "--reason", "  ")
-    assert (r.exit_code, r.stderr) == (2, "Error: --correct needs --reason TEXT saying why\n")
+    assert (r.exit_code, r.stderr) == (
+        2,
+        "Error: --reason: a correction needs a reason saying why\n",
+    )
     r = q("resolve", QID, "no", "--by", "rita", "--reason", "oops")
     assert r.exit_code == 2
     assert r.stderr == (
-        "Error: question 'rq' is already resolved (yes on 2027-03-30); "
-        "to change it use --correct --reason TEXT\n"
+        "Error: --correct: question 'rq' is already resolved (yes on 2027-03-30); "
+        "only a correction, with a reason, can change it\n"
     )
     assert len(detail(q)["resolutions"]) == 1
 
@@ -179,7 +185,7 @@ def test_correct_without_a_resolution_is_refused(q):
     r = q("resolve", QID, "yes", "--by", "rev", "--correct", "--reason", "x")
     assert (r.exit_code, r.stderr) == (
         2,
-        "Error: question 'rq' has no resolution to correct; drop --correct\n",
+        "Error: --correct: question 'rq' has no resolution to correct\n",
     )
 
 
@@ -188,7 +194,7 @@ def test_reason_without_correct_is_refused(q):
     r = q("resolve", QID, "yes", "--by", "rev", "--reason", "x")
     assert (r.exit_code, r.stderr) == (
         2,
-        "Error: --reason is only for corrections; add --correct\n",
+        "Error: --reason: a reason is only for corrections\n",
     )
     assert detail(q)["resolutions"] == []
 

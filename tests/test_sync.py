@@ -128,14 +128,14 @@ def test_protected_changes_on_questions_with_forecasts_are_refused(cli, qfile, o
     r = cli("sync")
     assert (r.exit_code, r.stdout) == (2, "")
     assert r.stderr == (
-        f"Error: refusing to change questions that already have forecasts: q-one ({fields}). "
-        "Rerun with --force to apply and record a revision\n"
+        f"Error: --force: refusing to change questions that already have forecasts: q-one ({fields}); "
+        "forcing the sync applies the changes and records a revision\n"
     )
     assert export(cli) == before
     # A dry run gives the same answer.
     r = cli("sync", "--dry-run")
     assert r.exit_code == 2
-    assert r.stderr.startswith("Error: refusing to change questions that already have forecasts")
+    assert r.stderr.startswith("Error: --force: refusing to change questions that already have forecasts")
 
 
 @freeze_time("2027-03-10 12:00:00")

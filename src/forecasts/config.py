@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from forecasts.errors import BadInput
 from forecasts.news.settings import NewsSettings
+from forecasts.validate import error_line
 
 DEFAULT_DATABASE_URL = "sqlite:///forecasts.db"
 DEFAULT_CONFIG_FILE = "forecasts.toml"
@@ -46,19 +47,12 @@ ENV_MAP: dict[str, tuple[str, str]] = {
 }
 
 
-def _first_error(err: ValidationError) -> str:
-    e = err.errors()[0]
-    loc = ".".join(str(p) for p in e.get("loc", ()))
-    msg = str(e.get("msg", "invalid")).removeprefix("Value error, ")
-    return f"{loc}: {msg}" if loc else msg
-
-
 def config_path(explicit: str | Path | None = None) -> Path | None:
     """The config file in force, or None when there is none."""
     if explicit:
         p = Path(explicit)
         if not p.is_file():
-            raise BadInput(f"config file {p} not found; check --config or FORECASTS_CONFIG")
+            raise BadInput(f"config file {p} not found", field="config")
         return p
     env = os.environ.get("FORECASTS_CONFIG")
     if env:
@@ -91,5 +85,5 @@ def load_settings(*, config: str | Path | None = None, database_url: str | None 
         settings = Settings.model_validate({**data, "config_file": path})
     except ValidationError as e:
         where = str(path) if path else "configuration"
-        raise BadInput(f"{where}: {_first_error(e)}") from None
+        raise BadInput(f"{where}: {error_line(e)}") from None
     return settings

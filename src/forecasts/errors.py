@@ -4,9 +4,22 @@ from __future__ import annotations
 
 
 class ForecastsError(Exception):
-    """Base class. ``exit_code`` is what the CLI exits with."""
+    """Base class. ``exit_code`` is what the CLI exits with.
+
+    ``field`` names the input at fault in domain words (``made_at``, ``evidence``); the
+    message says what is wrong without naming it. Each caller shows the field its own way:
+    the CLI as its option (``--at``), a log or an email as the field name.
+    """
 
     exit_code = 1
+
+    def __init__(self, message: str = "", *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}" if self.field else self.message
 
 
 class BadInput(ForecastsError):

@@ -44,7 +44,7 @@ class _Group(TyperGroup):
         try:
             return super().invoke(ctx)
         except ForecastsError as e:
-            typer.echo(f"Error: {e}", err=True)
+            typer.echo(f"Error: {_common.error_message(e)}", err=True)
             ctx.exit(e.exit_code)
         except _UsageError as e:
             _usage_error(e)

@@ -11,7 +11,7 @@ import sys
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
-from forecasts.errors import BadInput
+from forecasts.errors import BadInput, ForecastsError
 from forecasts.runtime import Runtime
 
 if TYPE_CHECKING:
@@ -42,6 +42,30 @@ def get_settings() -> Settings:
 def db_session(write: bool = False) -> AbstractContextManager[Session]:
     """A session on the configured database, which must be initialised and current."""
     return _runtime.session(write=write)
+
+
+#: Domain field -> the option that sets it, where the two names differ. Errors from the
+#: core name fields; this is the one place they become flags.
+FLAGS = {
+    "made_at": "--at",
+    "resolved_on": "--on",
+    "question_id": "--question",
+    "sources": "--source",
+    "tags": "--tag",
+    "options": "--option",
+    "news": "--query",
+    "database_url": "--db",
+}
+
+
+def flag(field: str) -> str:
+    """The command-line option for a domain field (``made_at`` -> ``--at``)."""
+    return FLAGS.get(field, "--" + field.replace("_", "-"))
+
+
+def error_message(e: ForecastsError) -> str:
+    """A core error as the CLI says it: the field shown as its option."""
+    return f"{flag(e.field)}: {e.message}" if e.field else e.message
 
 
 def parse_date(text: str | None, option: str) -> dt.date | None:

@@ -20,24 +20,14 @@ def add(
     no_digest: bool = typer.Option(False, "--no-digest", help="Do not send the weekly digest."),
 ) -> None:
     """Add a person (a forecaster; with --reviewer, also a reviewer)."""
-    from pydantic import ValidationError
-
     from forecasts.domain.people import add_person
-    from forecasts.domain.schemas import PersonSpec
-    from forecasts.errors import BadInput
+    from forecasts.domain.schemas import PersonSpec, validated
 
     roles = ["forecaster", "reviewer"] if reviewer else ["forecaster"]
-    try:
-        spec = PersonSpec(handle=handle, name=name, email=email, roles=roles, digest=not no_digest)
-    except ValidationError as e:
-        err = e.errors()[0]
-        field = str(err["loc"][0]) if err.get("loc") else "input"
-        msg = err.get("msg", "invalid").removeprefix("Value error, ")
-        if field == "handle":
-            msg = (
-                f"{handle!r} is not a valid handle; use lower-case letters, digits, '.', '_' or '-'"
-            )
-        raise BadInput(f"{field}: {msg}") from None
+    spec = validated(
+        PersonSpec,
+        {"handle": handle, "name": name, "email": email, "roles": roles, "digest": not no_digest},
+    )
     with db_session(write=True) as session:
         p = add_person(session, spec=spec)
         echo(f"Added {p.handle} ({', '.join(p.roles)}).")

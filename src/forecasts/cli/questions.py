@@ -49,10 +49,6 @@ def sync(
             echo(f"  {label}: {', '.join(ids)}")
 
 
-# QuestionSpec field -> the `add` option that sets it, for error messages.
-_FLAGS = {"tags": "--tag", "options": "--option", "sources": "--source", "news": "--query"}
-
-
 def _ask(value: Any, label: str, option: str) -> Any:
     """Prompt for a missing required value, but only when a person is at a terminal."""
     if value is not None:
@@ -87,18 +83,10 @@ def add(
     query: str | None = typer.Option(None, "--query", metavar="Q", help="News query."),
 ) -> None:
     """Add a question. Prompts for missing required values when run at a terminal."""
-    from pydantic import ValidationError
-
     from forecasts import clock
     from forecasts.domain.questions import add_question
-    from forecasts.domain.schemas import QuestionSpec, check_url
+    from forecasts.domain.schemas import QuestionSpec, validated
 
-    for url in source:
-        # --source takes URLs; a bare word would otherwise be stored as a source's name.
-        try:
-            check_url(url)
-        except ValueError as e:
-            raise BadInput(f"--source: {e}") from None
     data: dict[str, Any] = {
         "id": _ask(id, "Id (slug)", "--id"),
         "title": _ask(title, "Title", "--title"),
@@ -107,7 +95,8 @@ def add(
         "criteria": _ask(criteria, "Resolution criteria", "--criteria"),
         "type": type,
         "opens": opens or clock.today().isoformat(),
-        "sources": list(source),
+        # --source takes URLs only: a bare word would otherwise be stored as a name.
+        "sources": [{"url": url} for url in source],
         "tags": list(tag),
         "news": query,
     }
@@ -116,15 +105,7 @@ def add(
     for key, val in (("min", min), ("max", max), ("unit", unit)):
         if val is not None:
             data[key] = val
-    try:
-        spec = QuestionSpec.model_validate(data)
-    except ValidationError as e:
-        err = e.errors()[0]
-        loc = err.get("loc", ())
-        msg = err.get("msg", "invalid").removeprefix("Value error, ")
-        field = str(loc[0]) if loc else ""
-        flag = _FLAGS.get(field, "--" + field.replace("_", "-"))
-        raise BadInput(f"{flag}: {msg}" if field else msg) from None
+    spec = validated(QuestionSpec, data)
     with db_session(write=True) as session:
         q = add_question(session, spec=spec)
         echo(f"Added {q.id}: {q.title} (opens {q.opens}, closes {q.closes}).")

@@ -35,7 +35,7 @@ def record_forecast(
     now = clock.now()
     made_at = now if at is None else clock.as_utc(at)
     if made_at > now:
-        raise NotAllowed(f"--at {made_at.isoformat()} is in the future")
+        raise NotAllowed(f"{clock.iso(made_at)} is in the future", field="made_at")
     opens, closes_end = clock.start_of_day(q.opens), clock.end_of_day(q.closes)
     resolution = current_resolutions(session, [q.id]).get(q.id)
     if resolution is not None:
@@ -51,8 +51,9 @@ def record_forecast(
                 f"from {q.opens} to {q.closes} (UTC)"
             )
         raise NotAllowed(
-            f"--at {made_at.isoformat()} is outside the question's open window "
-            f"{q.opens} to {q.closes} (UTC)"
+            f"{clock.iso(made_at)} is outside the question's open window "
+            f"{q.opens} to {q.closes} (UTC)",
+            field="made_at",
         )
     f = Forecast(
         question_id=q.id,

@@ -174,7 +174,8 @@ def sync_questions(
         raise Conflict(
             "refusing to change questions that already have forecasts: "
             + "; ".join(blocked)
-            + ". Rerun with --force to apply and record a revision"
+            + "; forcing the sync applies the changes and records a revision",
+            field="force",
         )
     listed = {s.id for s in specs}
     report.missing = sorted(set(existing) - listed)

@@ -11,10 +11,10 @@ from sqlmodel import Session
 from forecasts import clock
 from forecasts.domain.people import get_person
 from forecasts.domain.questions import current_resolutions, get_question
-from forecasts.domain.schemas import check_url
 from forecasts.domain.values import normalize_outcome
 from forecasts.errors import BadInput, NotAllowed
 from forecasts.store.models import Resolution
+from forecasts.validate import http_url
 
 
 def resolve(
@@ -45,29 +45,30 @@ def resolve(
     # A correction fixes the outcome, not when it became known: keep that day unless told.
     day = on or (current.resolved_on if correct and current is not None else today)
     if day > today:
-        raise NotAllowed(f"--on {day} is in the future")
+        raise NotAllowed(f"{day} is in the future", field="resolved_on")
     if clock.now() < clock.start_of_day(q.opens):
         raise NotAllowed(f"question {q.id!r} opens on {q.opens}; it cannot be resolved before")
     if day < q.opens:
-        raise NotAllowed(f"--on {day} is before the question opened ({q.opens})")
+        raise NotAllowed(f"{day} is before the question opened ({q.opens})", field="resolved_on")
     links = []
     for url in evidence:
         try:
-            links.append(check_url(url))
+            links.append(http_url(url))
         except ValueError as e:
-            raise BadInput(f"--evidence: {e}") from None
+            raise BadInput(str(e), field="evidence") from None
     if current is not None and not correct:
         raise NotAllowed(
             f"question {q.id!r} is already resolved ({current.outcome} on {current.resolved_on}); "
-            "to change it use --correct --reason TEXT"
+            "only a correction, with a reason, can change it",
+            field="correct",
         )
     if correct:
         if current is None:
-            raise NotAllowed(f"question {q.id!r} has no resolution to correct; drop --correct")
+            raise NotAllowed(f"question {q.id!r} has no resolution to correct", field="correct")
         if not reason or not reason.strip():
-            raise BadInput("--correct needs --reason TEXT saying why")
+            raise BadInput("a correction needs a reason saying why", field="reason")
     elif reason:
-        raise BadInput("--reason is only for corrections; add --correct")
+        raise BadInput("a reason is only for corrections", field="reason")
     r = Resolution(
         question_id=q.id,
         outcome=stored,

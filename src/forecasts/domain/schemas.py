@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -14,14 +14,29 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationError,
     field_validator,
     model_validator,
 )
+
+from forecasts.errors import BadInput
+from forecasts.validate import error_field, error_line, http_url
 
 QUESTION_ID_RE = r"^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$"
 HANDLE_RE = r"^[a-z0-9][a-z0-9_.-]{0,39}$"
 
 QuestionType = Literal["binary", "choice", "numeric"]
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def validated(model: type[Model], data: Any) -> Model:
+    """``data`` checked as ``model``; pydantic's first complaint becomes a BadInput that
+    names the field at fault."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as e:
+        raise BadInput(error_line(e, with_location=False), field=error_field(e)) from None
 
 
 def _question_id(v: str) -> str:
@@ -33,19 +48,18 @@ def _question_id(v: str) -> str:
     return v
 
 
+def _handle(v: str) -> str:
+    if not re.fullmatch(HANDLE_RE, v):
+        raise ValueError(
+            f"{v!r} is not a valid handle; use up to 40 lower-case letters, digits, '.', '_' "
+            "or '-', starting with a letter or digit (e.g. alice)"
+        )
+    return v
+
+
 QuestionId = Annotated[str, AfterValidator(_question_id)]
-Handle = Annotated[str, StringConstraints(pattern=HANDLE_RE)]
+Handle = Annotated[str, AfterValidator(_handle)]
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-
-_URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
-
-
-def check_url(url: str) -> str:
-    """Only absolute http(s) URLs are accepted anywhere a link is stored."""
-    url = url.strip()
-    if not _URL_RE.match(url):
-        raise ValueError(f"{url!r} is not an http(s) URL")
-    return url
 
 
 class Source(BaseModel):
@@ -59,7 +73,7 @@ class Source(BaseModel):
     @field_validator("url")
     @classmethod
     def _url(cls, v: str | None) -> str | None:
-        return None if v is None else check_url(v)
+        return None if v is None else http_url(v)
 
     @model_validator(mode="before")
     @classmethod
@@ -131,7 +145,6 @@ class QuestionSpec(BaseModel):
     @classmethod
     def _news(cls, v: str | None) -> str | None:
         # Parsed now so a broken query is reported with the file and line, not at pull time.
-        from forecasts.errors import BadInput
         from forecasts.news.query import validate_query
 
         try:
@@ -184,24 +197,6 @@ class QuestionSpec(BaseModel):
     def paper_value(self) -> float | dict[str, float] | None:
         """The paper's forecast in stored form (validation has normalised it)."""
         return self.paper_forecast  # type: ignore[return-value]
-
-
-class QuestionsFile(BaseModel):
-    """The top level of questions.yaml."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    version: Literal[1] = 1
-    questions: list[QuestionSpec]
-
-    @model_validator(mode="after")
-    def _unique_ids(self) -> QuestionsFile:
-        seen: set[str] = set()
-        for q in self.questions:
-            if q.id in seen:
-                raise ValueError(f"duplicate question id {q.id!r}")
-            seen.add(q.id)
-        return self
 
 
 Role = Literal["forecaster", "reviewer"]
