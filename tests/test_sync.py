@@ -135,7 +135,9 @@ def test_protected_changes_on_questions_with_forecasts_are_refused(cli, qfile, o
     # A dry run gives the same answer.
     r = cli("sync", "--dry-run")
     assert r.exit_code == 2
-    assert r.stderr.startswith("Error: --force: refusing to change questions that already have forecasts")
+    assert r.stderr.startswith(
+        "Error: --force: refusing to change questions that already have forecasts"
+    )
 
 
 @freeze_time("2027-03-10 12:00:00")

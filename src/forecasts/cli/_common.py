@@ -93,8 +93,18 @@ def parse_datetime(text: str | None, option: str) -> dt.datetime | None:
     return clock.as_utc(value)
 
 
+def _json_default(value: Any) -> Any:
+    from forecasts import clock
+
+    if isinstance(value, dt.datetime):
+        return clock.iso(value)  # the one timestamp form of every --json output
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
 def print_json(obj: Any) -> None:
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2, default=str) + "\n")
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2, default=_json_default) + "\n")
 
 
 def echo(text: str = "") -> None:

@@ -54,7 +54,7 @@ def person_dict(p: Person) -> dict[str, Any]:
         "email": p.email,
         "roles": list(p.roles),
         "digest": p.digest,
-        "created_at": p.created_at.isoformat().replace("+00:00", "Z"),
+        "created_at": clock.iso(p.created_at),
     }
 
 

@@ -292,10 +292,6 @@ def _date(d: dt.date | None) -> str | None:
     return d.isoformat() if d else None
 
 
-def _ts(t: dt.datetime | None) -> str | None:
-    return t.isoformat().replace("+00:00", "Z") if t else None
-
-
 def resolution_dict(r: Resolution, *, superseded: bool | None = None) -> dict[str, Any]:
     d: dict[str, Any] = {
         "outcome": r.outcome,
@@ -303,7 +299,7 @@ def resolution_dict(r: Resolution, *, superseded: bool | None = None) -> dict[st
         "resolved_on": _date(r.resolved_on),
         "evidence": list(r.evidence),
         "note": r.note,
-        "recorded_at": _ts(r.recorded_at),
+        "recorded_at": clock.iso(r.recorded_at),
     }
     if superseded is not None:
         d["superseded"] = superseded
@@ -406,14 +402,14 @@ def question_detail(
             "news": q.news_query,
             "resolution_terms": list(q.resolution_terms),
             "reviewers": list(q.reviewers),
-            "created_at": _ts(q.created_at),
-            "updated_at": _ts(q.updated_at),
+            "created_at": clock.iso(q.created_at),
+            "updated_at": clock.iso(q.updated_at),
             "forecasts": [
                 {
                     "by": f.person,
                     "value": f.value,
-                    "made_at": _ts(f.made_at),
-                    "recorded_at": _ts(f.recorded_at),
+                    "made_at": clock.iso(f.made_at),
+                    "recorded_at": clock.iso(f.recorded_at),
                     "note": f.note,
                 }
                 for f in forecasts
@@ -423,7 +419,7 @@ def question_detail(
             ],
             "revisions": [
                 {
-                    "changed_at": _ts(r.changed_at),
+                    "changed_at": clock.iso(r.changed_at),
                     "changes": r.changes,
                     "reason": r.reason,
                     "forced": r.forced,

@@ -7,13 +7,7 @@ from typing import Any
 
 from forecasts.domain.schemas import QuestionSpec
 from forecasts.errors import QuestionsFileError
-
-
-def _describe(err: Any) -> str:
-    loc = [str(p) for p in err.get("loc", ()) if p != "__root__"]
-    msg = err.get("msg", "invalid")
-    msg = msg.removeprefix("Value error, ")
-    return f"{'.'.join(loc)}: {msg}" if loc else msg
+from forecasts.validate import error_field, error_line
 
 
 def _loader() -> Any:
@@ -100,11 +94,10 @@ def load_questions_file(path: str | Path) -> list[QuestionSpec]:
         try:
             spec = QuestionSpec.model_validate(item)
         except ValidationError as e:
-            first = e.errors()[0]
-            loc = first.get("loc", ())
-            if loc and isinstance(loc[0], str) and i < len(key_lines):
-                line = key_lines[i].get(loc[0], line)
-            raise QuestionsFileError(f"{path}:{line}: {label}: {_describe(first)}") from None
+            field = error_field(e)
+            if field is not None and i < len(key_lines):
+                line = key_lines[i].get(field, line)
+            raise QuestionsFileError(f"{path}:{line}: {label}: {error_line(e)}") from None
         if spec.id in seen:
             raise QuestionsFileError(
                 f"{path}:{line}: duplicate question id {spec.id!r} (first at line {seen[spec.id]})"

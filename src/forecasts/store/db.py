@@ -8,7 +8,6 @@ failing with "database is locked" when it upgrades a read lock.
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import functools
 import os
@@ -30,10 +29,9 @@ def load_models() -> Any:
     """Import every table module so ``SQLModel.metadata`` is complete; return the metadata."""
     from sqlmodel import SQLModel
 
-    import forecasts.store.models
+    import forecasts.news.models
+    import forecasts.store.models  # noqa: F401
 
-    with contextlib.suppress(ImportError):
-        import forecasts.news.models  # noqa: F401
     return SQLModel.metadata
 
 
