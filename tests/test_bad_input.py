@@ -57,116 +57,339 @@ questions:
 ADD = ("add", "--title", "T", "--criteria", "c", "--id", "new")  # a later --id wins
 
 # (case id, argv, files to write first)
-CASES: list[tuple[str, tuple[str, ...], dict[str, str]]] = [
+# (case id, argv, files to write first, words the message must contain)
+CASES: list[tuple[str, tuple[str, ...], dict[str, str], str]] = [
     # unknown ids and people
-    ("show-unknown-id", ("show", "nope"), {}),
-    ("predict-unknown-id", ("predict", "nope", "0.5", "--by", "ann"), {}),
-    ("predict-unknown-person", ("predict", "bq", "0.5", "--by", "zed"), {}),
-    ("resolve-unknown-id", ("resolve", "nope", "yes", "--by", "rev"), {}),
-    ("resolve-unknown-person", ("resolve", "bq", "yes", "--by", "zed"), {}),
+    ("show-unknown-id", ("show", "nope"), {}, "no question with id 'nope'"),
+    (
+        "predict-unknown-id",
+        ("predict", "nope", "0.5", "--by", "ann"),
+        {},
+        "no question with id 'nope'",
+    ),
+    (
+        "predict-unknown-person",
+        ("predict", "bq", "0.5", "--by", "zed"),
+        {},
+        "no person with handle 'zed'",
+    ),
+    (
+        "resolve-unknown-id",
+        ("resolve", "nope", "yes", "--by", "rev"),
+        {},
+        "no question with id 'nope'",
+    ),
+    (
+        "resolve-unknown-person",
+        ("resolve", "bq", "yes", "--by", "zed"),
+        {},
+        "no person with handle 'zed'",
+    ),
     # malformed values
-    ("value-not-a-number", ("predict", "bq", "abc", "--by", "ann"), {}),
-    ("value-empty", ("predict", "bq", "", "--by", "ann"), {}),
-    ("value-odds-zero", ("predict", "bq", "0:0", "--by", "ann"), {}),
-    ("value-nan", ("predict", "bq", "nan", "--by", "ann"), {}),
-    ("choice-sum", ("predict", "cq", "A=0.5,B=0.5,C=0.5", "--by", "ann"), {}),
-    ("choice-unknown-option", ("predict", "cq", "A=0.5,D=0.5", "--by", "ann"), {}),
-    ("choice-missing-option", ("predict", "cq", "A=0.5,B=0.5", "--by", "ann"), {}),
-    ("choice-bare-number", ("predict", "cq", "0.5", "--by", "ann"), {}),
-    ("numeric-no-p50", ("predict", "nq", "p10=1,p90=9", "--by", "ann"), {}),
-    ("numeric-decreasing", ("predict", "nq", "p10=5,p50=1", "--by", "ann"), {}),
-    ("numeric-out-of-range", ("predict", "nq", "p50=101", "--by", "ann"), {}),
-    ("numeric-bare-number", ("predict", "nq", "50", "--by", "ann"), {}),
+    ("value-not-a-number", ("predict", "bq", "abc", "--by", "ann"), {}, "'abc' is not a number"),
+    ("value-empty", ("predict", "bq", "", "--by", "ann"), {}, "'' is not a number"),
+    ("value-odds-zero", ("predict", "bq", "0:0", "--by", "ann"), {}, "odds '0:0'"),
+    ("value-nan", ("predict", "bq", "nan", "--by", "ann"), {}, "'nan' is not a finite number"),
+    ("choice-sum", ("predict", "cq", "A=0.5,B=0.5,C=0.5", "--by", "ann"), {}, "sum to 1.5"),
+    (
+        "choice-unknown-option",
+        ("predict", "cq", "A=0.5,D=0.5", "--by", "ann"),
+        {},
+        "'D' is not an option",
+    ),
+    (
+        "choice-missing-option",
+        ("predict", "cq", "A=0.5,B=0.5", "--by", "ann"),
+        {},
+        "missing probabilities for C",
+    ),
+    (
+        "choice-bare-number",
+        ("predict", "cq", "0.5", "--by", "ann"),
+        {},
+        "a choice forecast is OPTION=P pairs",
+    ),
+    ("numeric-no-p50", ("predict", "nq", "p10=1,p90=9", "--by", "ann"), {}, "needs at least p50"),
+    (
+        "numeric-decreasing",
+        ("predict", "nq", "p10=5,p50=1", "--by", "ann"),
+        {},
+        "must be non-decreasing",
+    ),
+    (
+        "numeric-out-of-range",
+        ("predict", "nq", "p50=101", "--by", "ann"),
+        {},
+        "p50=101 is outside the question's range",
+    ),
+    (
+        "numeric-bare-number",
+        ("predict", "nq", "50", "--by", "ann"),
+        {},
+        "a numeric forecast is quantiles",
+    ),
     # out-of-range probabilities
-    ("prob-above-one", ("predict", "bq", "1.5", "--by", "ann"), {}),
-    ("prob-one", ("predict", "bq", "1", "--by", "ann"), {}),
-    ("prob-zero", ("predict", "bq", "0", "--by", "ann"), {}),
-    ("prob-too-small", ("predict", "bq", "0.0005", "--by", "ann"), {}),
-    ("prob-percent", ("predict", "bq", "100%", "--by", "ann"), {}),
-    ("prob-odds", ("predict", "bq", "1000:1", "--by", "ann"), {}),
-    ("choice-prob-zero", ("predict", "cq", "A=0,B=0.5,C=0.5", "--by", "ann"), {}),
+    (
+        "prob-above-one",
+        ("predict", "bq", "1.5", "--by", "ann"),
+        {},
+        "probability 1.5 is out of range",
+    ),
+    ("prob-one", ("predict", "bq", "1", "--by", "ann"), {}, "probability 1 is out of range"),
+    ("prob-zero", ("predict", "bq", "0", "--by", "ann"), {}, "probability 0 is out of range"),
+    (
+        "prob-too-small",
+        ("predict", "bq", "0.0005", "--by", "ann"),
+        {},
+        "probability 0.0005 is out of range",
+    ),
+    ("prob-percent", ("predict", "bq", "100%", "--by", "ann"), {}, "probability 1 is out of range"),
+    (
+        "prob-odds",
+        ("predict", "bq", "1000:1", "--by", "ann"),
+        {},
+        "probability 0.999001 is out of range",
+    ),
+    (
+        "choice-prob-zero",
+        ("predict", "cq", "A=0,B=0.5,C=0.5", "--by", "ann"),
+        {},
+        "probability of 'A' 0 is out of range",
+    ),
     # the forecasting window and who may forecast
-    ("at-malformed", ("predict", "bq", "0.5", "--by", "ann", "--at", "yesterday"), {}),
-    ("at-future", ("predict", "bq", "0.5", "--by", "ann", "--at", "2027-03-20T12:00:01"), {}),
-    ("at-before-opens", ("predict", "bq", "0.5", "--by", "ann", "--at", "2027-02-28"), {}),
-    ("by-paper", ("predict", "bq", "0.5", "--by", "paper"), {}),
-    ("predict-resolved", ("predict", "done", "0.5", "--by", "ann"), {}),
-    ("predict-closed", ("predict", "done", "0.5", "--by", "ann", "--at", "2027-03-01"), {}),
-    ("predict-upcoming", ("predict", "later", "0.5", "--by", "ann"), {}),
+    (
+        "at-malformed",
+        ("predict", "bq", "0.5", "--by", "ann", "--at", "yesterday"),
+        {},
+        "--at: 'yesterday' is not an ISO datetime",
+    ),
+    (
+        "at-future",
+        ("predict", "bq", "0.5", "--by", "ann", "--at", "2027-03-20T12:00:01"),
+        {},
+        "--at: 2027-03-20T12:00:01Z is in the future",
+    ),
+    (
+        "at-before-opens",
+        ("predict", "bq", "0.5", "--by", "ann", "--at", "2027-02-28"),
+        {},
+        "--at: 2027-02-28T00:00:00Z is outside the question's open window",
+    ),
+    (
+        "by-paper",
+        ("predict", "bq", "0.5", "--by", "paper"),
+        {},
+        "the paper's forecast comes from paper_forecast",
+    ),
+    (
+        "predict-resolved",
+        ("predict", "done", "0.5", "--by", "ann"),
+        {},
+        "question 'done' is resolved; forecasts are closed",
+    ),
+    (
+        "predict-closed",
+        ("predict", "done", "0.5", "--by", "ann", "--at", "2027-03-01"),
+        {},
+        "--at: 2027-03-01T00:00:00Z is outside the question's open window",
+    ),
+    (
+        "predict-upcoming",
+        ("predict", "later", "0.5", "--by", "ann"),
+        {},
+        "question 'later' is upcoming",
+    ),
     # resolutions
-    ("resolve-not-reviewer", ("resolve", "bq", "yes", "--by", "ann"), {}),
-    ("outcome-binary", ("resolve", "bq", "maybe", "--by", "rev"), {}),
-    ("outcome-choice", ("resolve", "cq", "D", "--by", "rev"), {}),
-    ("outcome-numeric-word", ("resolve", "nq", "many", "--by", "rev"), {}),
-    ("outcome-numeric-range", ("resolve", "nq", "150", "--by", "rev"), {}),
-    ("on-malformed", ("resolve", "bq", "yes", "--by", "rev", "--on", "2027-02-30"), {}),
-    ("on-future", ("resolve", "bq", "yes", "--by", "rev", "--on", "2027-03-21"), {}),
-    ("on-before-opens", ("resolve", "bq", "yes", "--by", "rev", "--on", "2027-02-28"), {}),
-    ("resolve-upcoming", ("resolve", "later", "yes", "--by", "rev"), {}),
-    ("resolve-twice", ("resolve", "done", "no", "--by", "rev"), {}),
-    ("correct-no-reason", ("resolve", "done", "no", "--by", "rev", "--correct"), {}),
-    ("correct-nothing", ("resolve", "bq", "no", "--by", "rev", "--correct", "--reason", "x"), {}),
-    ("reason-no-correct", ("resolve", "bq", "no", "--by", "rev", "--reason", "x"), {}),
-    ("evidence-not-url", ("resolve", "bq", "yes", "--by", "rev", "--evidence", "nope"), {}),
+    (
+        "resolve-not-reviewer",
+        ("resolve", "bq", "yes", "--by", "ann"),
+        {},
+        "'ann' is not a reviewer",
+    ),
+    (
+        "outcome-binary",
+        ("resolve", "bq", "maybe", "--by", "rev"),
+        {},
+        "outcome 'maybe' does not fit a binary question",
+    ),
+    ("outcome-choice", ("resolve", "cq", "D", "--by", "rev"), {}, "outcome 'D' is not an option"),
+    (
+        "outcome-numeric-word",
+        ("resolve", "nq", "many", "--by", "rev"),
+        {},
+        "outcome 'many' is not a number",
+    ),
+    (
+        "outcome-numeric-range",
+        ("resolve", "nq", "150", "--by", "rev"),
+        {},
+        "outcome 150 is outside the question's range",
+    ),
+    (
+        "on-malformed",
+        ("resolve", "bq", "yes", "--by", "rev", "--on", "2027-02-30"),
+        {},
+        "--on: '2027-02-30' is not a real date",
+    ),
+    (
+        "on-future",
+        ("resolve", "bq", "yes", "--by", "rev", "--on", "2027-03-21"),
+        {},
+        "--on: 2027-03-21 is in the future",
+    ),
+    (
+        "on-before-opens",
+        ("resolve", "bq", "yes", "--by", "rev", "--on", "2027-02-28"),
+        {},
+        "--on: 2027-02-28 is before the question opened",
+    ),
+    (
+        "resolve-upcoming",
+        ("resolve", "later", "yes", "--by", "rev"),
+        {},
+        "question 'later' opens on 2027-04-01",
+    ),
+    (
+        "resolve-twice",
+        ("resolve", "done", "no", "--by", "rev"),
+        {},
+        "--correct: question 'done' is already resolved",
+    ),
+    (
+        "correct-no-reason",
+        ("resolve", "done", "no", "--by", "rev", "--correct"),
+        {},
+        "--reason: a correction needs a reason",
+    ),
+    (
+        "correct-nothing",
+        ("resolve", "bq", "no", "--by", "rev", "--correct", "--reason", "x"),
+        {},
+        "--correct: question 'bq' has no resolution to correct",
+    ),
+    (
+        "reason-no-correct",
+        ("resolve", "bq", "no", "--by", "rev", "--reason", "x"),
+        {},
+        "--reason: a reason is only for corrections",
+    ),
+    (
+        "evidence-not-url",
+        ("resolve", "bq", "yes", "--by", "rev", "--evidence", "nope"),
+        {},
+        "--evidence: 'nope' is not an http(s) URL",
+    ),
     # adding questions
-    ("add-bad-date", (*ADD, "--closes", "2027-13-01", "--resolve-by", "2027-12-31"), {}),
-    ("add-missing-closes", (*ADD, "--resolve-by", "2027-12-31"), {}),
+    (
+        "add-bad-date",
+        (*ADD, "--closes", "2027-13-01", "--resolve-by", "2027-12-31"),
+        {},
+        "--closes: '2027-13-01' is not a real date",
+    ),
+    ("add-missing-closes", (*ADD, "--resolve-by", "2027-12-31"), {}, "missing --closes"),
     (
         "add-bad-id",
         (*ADD, "--id", "New Q", "--closes", "2027-12-01", "--resolve-by", "2027-12-31"),
         {},
+        "--id: 'New Q' is not a valid id",
     ),
     (
         "add-taken-id",
         (*ADD, "--id", "bq", "--closes", "2027-12-01", "--resolve-by", "2027-12-31"),
         {},
+        "question 'bq' already exists",
     ),
-    ("add-dates-out-of-order", (*ADD, "--closes", "2027-12-01", "--resolve-by", "2027-11-30"), {}),
+    (
+        "add-dates-out-of-order",
+        (*ADD, "--closes", "2027-12-01", "--resolve-by", "2027-11-30"),
+        {},
+        "opens <= closes <= resolve_by",
+    ),
     (
         "add-bad-type",
         (*ADD, "--closes", "2027-12-01", "--resolve-by", "2027-12-31", "--type", "date"),
         {},
+        "--type: Input should be 'binary', 'choice' or 'numeric'",
     ),
     # read commands
-    ("list-bad-status", ("list", "--status", "pending"), {}),
-    ("list-bad-as-of", ("list", "--as-of", "2027/03/01"), {}),
-    ("due-bad-as-of", ("due", "--as-of", "tomorrow"), {}),
+    ("list-bad-status", ("list", "--status", "pending"), {}, "'pending' is not a status"),
+    (
+        "list-bad-as-of",
+        ("list", "--as-of", "2027/03/01"),
+        {},
+        "--as-of: '2027/03/01' is not an ISO date",
+    ),
+    ("due-bad-as-of", ("due", "--as-of", "tomorrow"), {}, "--as-of: 'tomorrow' is not an ISO date"),
     # people
-    ("people-bad-handle", ("people", "add", "Ann Smith"), {}),
-    ("people-taken-handle", ("people", "add", "ann"), {}),
-    ("people-paper-handle", ("people", "add", "paper"), {}),
-    ("people-bad-email", ("people", "add", "bea", "--email", "bea-at-example"), {}),
+    (
+        "people-bad-handle",
+        ("people", "add", "Ann Smith"),
+        {},
+        "HANDLE: 'Ann Smith' is not a valid handle",
+    ),
+    ("people-taken-handle", ("people", "add", "ann"), {}, "handle 'ann' already exists"),
+    ("people-paper-handle", ("people", "add", "paper"), {}, "handle 'paper' already exists"),
+    (
+        "people-bad-email",
+        ("people", "add", "bea", "--email", "bea-at-example"),
+        {},
+        "--email: 'bea-at-example' is not an email address",
+    ),
     # questions.yaml
-    ("sync-missing-file", ("sync", "missing.yaml"), {}),
-    ("sync-invalid-yaml", ("sync", "bad.yaml"), {"bad.yaml": "questions:\n  - id: [x\n"}),
+    ("sync-missing-file", ("sync", "missing.yaml"), {}, "missing.yaml: file not found"),
+    (
+        "sync-invalid-yaml",
+        ("sync", "bad.yaml"),
+        {"bad.yaml": "questions:\n  - id: [x\n"},
+        "bad.yaml:3: invalid YAML",
+    ),
     (
         "sync-bad-date",
         ("sync", "bad.yaml"),
         {"bad.yaml": WORLD.replace("opens: 2027-04-01", "opens: 2027-04-31")},
+        "bad.yaml:35: question 'later': opens: '2027-04-31' is not a real date",
     ),
     (
         "sync-schema",
         ("sync", "bad.yaml"),
         {"bad.yaml": WORLD.replace("    type: numeric\n", "    type: number\n")},
+        "bad.yaml:19: question 'nq': type:",
     ),
     (
         "sync-protected",
         ("sync", "bad.yaml"),
         {"bad.yaml": WORLD.replace("Yes if so.", "Yes if so, twice.").replace("0.8", "0.6")},
+        "refusing to change questions that already have forecasts: bq (criteria)",
     ),
     (
         "init-invalid-questions",
         ("init", "--questions", "bad.yaml"),
         {"bad.yaml": WORLD.replace("Later?", "[Later?")},
+        "bad.yaml:33: invalid YAML",
     ),
     # transfer
-    ("import-missing", ("import", "missing.json"), {}),
-    ("import-invalid-json", ("import", "x.json"), {"x.json": '{"format": '}),
-    ("import-not-an-export", ("import", "x.json"), {"x.json": '{"hello": 1}'}),
-    ("import-into-non-empty", ("import", "x.json"), {"x.json": "EXPORT"}),
-    ("export-bad-format", ("export", "--format", "xml"), {}),
+    ("import-missing", ("import", "missing.json"), {}, "missing.json: file not found"),
+    (
+        "import-invalid-json",
+        ("import", "x.json"),
+        {"x.json": '{"format": '},
+        "x.json:1: invalid JSON",
+    ),
+    (
+        "import-not-an-export",
+        ("import", "x.json"),
+        {"x.json": '{"hello": 1}'},
+        "not a forecasts export",
+    ),
+    (
+        "import-into-non-empty",
+        ("import", "x.json"),
+        {"x.json": "EXPORT"},
+        "the database is not empty",
+    ),
+    ("export-bad-format", ("export", "--format", "xml"), {}, "--format 'xml' is not supported"),
     # configuration
-    ("config-missing", ("--config", "nope.toml", "list"), {}),
+    ("config-missing", ("--config", "nope.toml", "list"), {}, "config file nope.toml not found"),
 ]
 
 
@@ -217,10 +440,12 @@ def snapshot(cli) -> dict:
     return data
 
 
-@pytest.mark.parametrize(("args", "files"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("args", "files", "words"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
 @freeze_time(NOW)
 def test_bad_input_is_one_line_exit_2_and_changes_nothing(
-    world, world_snapshot, tmp_path, args, files
+    world, world_snapshot, tmp_path, args, files, words
 ):
     for name, text in files.items():
         if text == "EXPORT":
@@ -232,6 +457,7 @@ def test_bad_input_is_one_line_exit_2_and_changes_nothing(
     assert r.stderr.startswith("Error: ")
     assert r.stderr.endswith("\n")
     assert r.stderr.count("\n") == 1, r.stderr
+    assert words in r.stderr, r.stderr
     assert snapshot(world) == world_snapshot
 
 

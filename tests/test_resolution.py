@@ -110,7 +110,7 @@ def test_on_must_be_a_date(q):
     r = q("resolve", QID, "yes", "--by", "rev", "--on", "2027-02-30")
     assert (r.exit_code, r.stderr) == (
         2,
-        "Error: --on: '2027-02-30' is not an ISO date; use YYYY-MM-DD\n",
+        "Error: --on: '2027-02-30' is not a real date (day is out of range for month)\n",
     )
 
 

@@ -237,18 +237,18 @@ def test_invalid_yaml_reports_file_and_line(cli, qfile, text, line, rest):
         (
             ONE.replace("2027-03-01", "2027-13-01"),
             5,
-            "question 'q-one': opens: '2027-13-01' is not an ISO date (YYYY-MM-DD)",
+            "question 'q-one': opens: '2027-13-01' is not a real date (month must be in 1..12)",
         ),
         (
             ONE.replace("2027-03-01", "2027-02-30"),
             5,
-            "question 'q-one': opens: '2027-02-30' is not an ISO date (YYYY-MM-DD)",
+            "question 'q-one': opens: '2027-02-30' is not a real date (day is out of range for month)",
         ),
         (ONE.replace("2027-03-01", "2027-03-01T10:00:00"), 5, "question 'q-one': opens: "),
         (
             ONE.replace("2027-03-01", "soon"),
             5,
-            "question 'q-one': opens: 'soon' is not an ISO date (YYYY-MM-DD)",
+            "question 'q-one': opens: 'soon' is not an ISO date; use YYYY-MM-DD",
         ),
         (
             ONE.replace("id: q-one", "id: Q One"),

@@ -3,6 +3,8 @@ feeds): one rule for an acceptable link, one way to say what pydantic refused.""
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -28,6 +30,21 @@ def http_url(url: str) -> str:
     if parts.scheme.lower() not in ("http", "https") or not host:
         raise bad
     return url
+
+
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def iso_day(text: str) -> dt.date:
+    """A UTC day written YYYY-MM-DD; ValueError saying whether the form or the day is wrong
+    (``2027-02-30`` has the form but is no real day)."""
+    text = text.strip()
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as e:
+        if _ISO_DAY.fullmatch(text):
+            raise ValueError(f"{text!r} is not a real date ({e})") from None
+        raise ValueError(f"{text!r} is not an ISO date; use YYYY-MM-DD") from None
 
 
 def is_http_url(url: str | None) -> bool:

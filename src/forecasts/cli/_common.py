@@ -55,6 +55,7 @@ FLAGS = {
     "options": "--option",
     "news": "--query",
     "database_url": "--db",
+    "handle": "HANDLE",
 }
 
 
@@ -72,10 +73,12 @@ def parse_date(text: str | None, option: str) -> dt.date | None:
     """ISO day (YYYY-MM-DD) or None."""
     if text is None:
         return None
+    from forecasts.validate import iso_day
+
     try:
-        return dt.date.fromisoformat(text.strip())
-    except ValueError:
-        raise BadInput(f"{option}: {text!r} is not an ISO date; use YYYY-MM-DD") from None
+        return iso_day(text)
+    except ValueError as e:
+        raise BadInput(f"{option}: {e}") from None
 
 
 def parse_datetime(text: str | None, option: str) -> dt.datetime | None:

@@ -20,7 +20,7 @@ from pydantic import (
 )
 
 from forecasts.errors import BadInput
-from forecasts.validate import error_field, error_line, http_url
+from forecasts.validate import error_field, error_line, http_url, iso_day
 
 QUESTION_ID_RE = r"^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$"
 HANDLE_RE = r"^[a-z0-9][a-z0-9_.-]{0,39}$"
@@ -135,10 +135,7 @@ class QuestionSpec(BaseModel):
         if isinstance(v, dt.datetime):
             raise ValueError("give a date (YYYY-MM-DD), not a datetime")
         if isinstance(v, str):
-            try:
-                return dt.date.fromisoformat(v.strip())
-            except ValueError:
-                raise ValueError(f"{v!r} is not an ISO date (YYYY-MM-DD)") from None
+            return iso_day(v)
         return v
 
     @field_validator("news")
