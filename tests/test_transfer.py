@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from freezegun import freeze_time
+from pytest_httpserver import HTTPServer
 
 from conftest import PG_URL, make_cli
 from forecasts.store import db
@@ -53,9 +54,48 @@ questions:
 """
 
 
+# Dated in the past whatever the clock says: a pull drops dates in the future.
+NEWS_ITEMS = (
+    ("Russia ships engine to China", "/a/1", "Wed, 04 Nov 2026 10:00:00 GMT"),
+    ("Engine deal: China and Russia sign contract", "/a/2", "Thu, 05 Nov 2026 11:30:00 GMT"),
+    ("Weather in Moscow", "/a/3", "Thu, 05 Nov 2026 12:00:00 GMT"),
+)
+
+
+def news_server(items=NEWS_ITEMS) -> HTTPServer:
+    """A feed and a search feed on 127.0.0.1, so news rows are real pull results."""
+    server = HTTPServer(host="127.0.0.1")
+    body = "".join(
+        f"<item><title>{title}</title><link>{server.url_for(path)}</link>"
+        f"<pubDate>{when}</pubDate></item>"
+        for title, path, when in items
+    )
+    feed = f'<?xml version="1.0"?><rss version="2.0"><channel><title>F</title>{body}</channel></rss>'
+    server.expect_request("/feed").respond_with_data(feed, content_type="application/rss+xml")
+    server.expect_request("/search").respond_with_data(feed, content_type="application/rss+xml")
+    server.start()
+    return server
+
+
+def news_config(folder: Path, server: HTTPServer, feeds: tuple[str, ...] = ("wire",)) -> str:
+    """A forecasts.toml with no GDELT, the given feeds and one search feed."""
+    path = folder / "news.toml"
+    lines = ["[news]", "gdelt = false", "feeds = ["]
+    lines += [f'  {{name = "{n}", url = "{server.url_for("/feed")}?{n}"}},' for n in feeds]
+    lines += ["]", f'search_feeds = ["{server.url_for("/search")}?q={{query}}"]']
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return str(path)
+
+
+def pull_news(cli, folder: Path, server: HTTPServer, feeds: tuple[str, ...] = ("wire",)) -> None:
+    r = cli("--config", news_config(folder, server, feeds), "news", "pull")
+    assert r.exit_code == 0, r.output
+
+
 def populate(cli, folder: Path) -> None:
     """Every kind of row: questions of each type, people, forecasts (backdated, choice,
-    numeric, with microseconds), resolutions with a superseded one, and a revision."""
+    numeric, with microseconds), resolutions with a superseded one, a revision, and news
+    (sources, per-question source state, articles, matches, a reviewer's mark)."""
     # Not ./questions.yaml: `init` of the fresh database would sync that.
     qfile = folder / "questions.yaml"
     qfile.write_text(QUESTIONS, encoding="utf-8")
@@ -86,6 +126,13 @@ def populate(cli, folder: Path) -> None:
         qfile.write_text(four, encoding="utf-8")
         r = cli("sync", str(qfile), "--force")
         assert r.exit_code == 0, r.output
+    server = news_server()
+    try:
+        pull_news(cli, folder, server)
+    finally:
+        server.stop()
+    r = cli("news", "mark", "1", "--irrelevant")
+    assert r.exit_code == 0, r.output
     with freeze_time("2027-04-02 12:00:00.000042"):
         r = cli(
             "resolve", "bin-q", "yes", "--by", "rev", "--on", "2027-03-31",
@@ -176,12 +223,23 @@ def test_export_then_import_reproduces_every_row_exactly(
     r = fresh("import", str(path))
     assert (r.exit_code, r.stderr) == (0, "")
     assert r.stdout == (
-        f"Imported {path}: 4 person, 3 question, 10 forecast, 1 question_revision, 4 resolution.\n"
+        f"Imported {path}: 3 article, 2 news_source, 4 person, 3 question, 3 article_match, "
+        "10 forecast, 1 news_source_question, 1 question_revision, 4 resolution.\n"
     )
 
     src, dst = rows(source_url), rows(empty_db_url)
     assert dst == src
     assert len(src["forecast"]) == 10
+    # The news tables are really there, not empty on both sides.
+    assert [s["name"] for s in dst["news_source"]] == ["wire", "search:127.0.0.1"]
+    # (the search feed's answers count as matches: hence the third)
+    assert [(m["question_id"], m["relevant"]) for m in dst["article_match"]] == [
+        ("bin-q", False),
+        ("bin-q", None),
+        ("bin-q", None),
+    ]
+    assert dst["news_source_question"][0]["question_id"] == "bin-q"
+    assert dst["article"][1]["published"].isoformat() == "2026-11-05T11:30:00+00:00"
     # The exact values survived, not just something that compares equal after export:
     f = {(x["question_id"], x["person"], x["made_at"].isoformat()): x for x in dst["forecast"]}
     bob = f[("bin-q", "bob", "2027-03-01T00:00:00.000001+00:00")]
@@ -224,9 +282,12 @@ def test_export_then_import_reproduces_every_row_exactly(
 
 
 def test_after_import_new_rows_get_new_ids(populated, fresh, empty_db_url, tmp_path):
+    """Every table with a generated id continues after the imported ids (on PostgreSQL the
+    sequences must be moved past them)."""
     path = tmp_path / "dump.json"
     path.write_text(export(populated), encoding="utf-8")
     assert fresh("import", str(path)).exit_code == 0
+    before = rows(empty_db_url)
     assert fresh("people", "add", "cy").exit_code == 0
     r = fresh(
         "add", "--id", "new-q", "--title", "New?", "--criteria", "c",
@@ -237,8 +298,32 @@ def test_after_import_new_rows_get_new_ids(populated, fresh, empty_db_url, tmp_p
         assert fresh("predict", "new-q", "0.5", "--by", "cy").exit_code == 0
         assert fresh("people", "add", "rita", "--reviewer").exit_code == 0
         assert fresh("resolve", "new-q", "yes", "--by", "rita").exit_code == 0
-    ids = [f["id"] for f in rows(empty_db_url)["forecast"]]
-    assert ids == list(range(1, 12))
+        r = fresh(
+            "add", "--id", "news-q", "--title", "News?", "--criteria", "c", "--query", "weather",
+            "--opens", "2027-05-01", "--closes", "2027-05-31", "--resolve-by", "2027-06-30",
+        )  # fmt: skip
+        assert r.exit_code == 0, r.output
+    server = news_server((*NEWS_ITEMS, ("Engine news from China and Russia", "/a/4", "")))
+    try:
+        pull_news(fresh, tmp_path, server, feeds=("wire", "second-wire"))
+    finally:
+        server.stop()
+    four = QUESTIONS.replace("[Alpha, Beta, Gamma]", "[Alpha, Beta, Gamma, Delta, Epsilon]")
+    four = four.replace("Gamma: 0.1}", "Gamma: 0.04, Delta: 0.03, Epsilon: 0.03}")
+    (tmp_path / "five.yaml").write_text(four, encoding="utf-8")
+    assert fresh("sync", str(tmp_path / "five.yaml"), "--force").exit_code == 0
+
+    after = rows(empty_db_url)
+    for table, old in before.items():
+        if table in ("person", "question", "alembic_version"):
+            continue  # keyed by handle and id, not by a generated number
+        new = [row["id"] for row in after[table]][len(old) :]
+        assert new, f"the test made no new {table} row"
+        # Greater, not always max+1: PostgreSQL spends sequence values on upserts that
+        # found the row already there.
+        assert min(new) > max(row["id"] for row in old), table
+    # 10 imported, 1 predicted, 1 paper forecast from the forced sync: no gaps
+    assert [f["id"] for f in after["forecast"]] == list(range(1, 13))
 
 
 def test_import_into_a_non_empty_database_is_refused(populated, tmp_path):
@@ -248,7 +333,7 @@ def test_import_into_a_non_empty_database_is_refused(populated, tmp_path):
     r = populated("import", str(path))
     assert (r.exit_code, r.stdout) == (2, "")
     assert r.stderr == (
-        "Error: the database is not empty (table person has rows); import into a new "
+        "Error: the database is not empty (table article has rows); import into a new "
         "database with an empty schema (`forecasts db upgrade` first)\n"
     )
     assert without_time(export(populated)) == before
