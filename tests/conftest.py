@@ -172,13 +172,6 @@ def make_cli(db_url: str | None) -> Callable[..., CliResult]:
     return run
 
 
-@pytest.fixture
-def paper_text() -> str:
-    if not PAPER.is_file():
-        pytest.skip(f"the paper is not at {PAPER} (../shared is absent)")
-    return PAPER.read_text(encoding="utf-8")
-
-
 requires_postgres = pytest.mark.skipif(
     not PG_URL, reason="needs PostgreSQL: set FORECASTS_TEST_DATABASE_URL (see docs/deploy.md)"
 )

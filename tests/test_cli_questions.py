@@ -102,7 +102,10 @@ def test_add_refuses_a_taken_id(cli):
             "hyphens, starting and ending with a letter or digit (e.g. engines-2027)\n",
         ),
         (("--id", "x"), "--id: 'x' is not a valid id; use 2 to 64 lower-case letters"),
-        (("--id", "q1", "--closes", "2027-13-01"), "--closes: '2027-13-01' is not a real date (month must be in 1..12)"),
+        (
+            ("--id", "q1", "--closes", "2027-13-01"),
+            "--closes: '2027-13-01' is not a real date (month must be in 1..12)",
+        ),
         (("--id", "q1", "--option", "A"), "options are only for choice questions, not binary"),
         (
             ("--id", "q1", "--type", "choice", "--option", "A"),

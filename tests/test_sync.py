@@ -158,6 +158,12 @@ def test_force_applies_and_records_a_revision(cli, qfile):
     assert cli("people", "add", "ann").exit_code == 0
     assert cli("predict", "q-two", "Red=0.5,Blue=0.5", "--by", "ann").exit_code == 0
     write(qfile, ONE, TWO.replace("[Red, Blue]", "[Red, Blue, Green]"))
+    before = export(cli)
+    r = cli("sync")  # a new option changes what every forecast means: not without --force
+    assert (r.exit_code, r.stdout) == (2, "")
+    assert r.stderr.startswith("Error: --force: refusing to change questions that already")
+    assert "q-two (options)" in r.stderr
+    assert export(cli) == before
     with freeze_time("2027-03-11 08:00:00.5"):
         r = cli("sync", "--force")
     assert (r.exit_code, r.stderr) == (0, "")

@@ -70,7 +70,9 @@ def news_server(items=NEWS_ITEMS) -> HTTPServer:
         f"<pubDate>{when}</pubDate></item>"
         for title, path, when in items
     )
-    feed = f'<?xml version="1.0"?><rss version="2.0"><channel><title>F</title>{body}</channel></rss>'
+    feed = (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>F</title>{body}</channel></rss>'
+    )
     server.expect_request("/feed").respond_with_data(feed, content_type="application/rss+xml")
     server.expect_request("/search").respond_with_data(feed, content_type="application/rss+xml")
     server.start()

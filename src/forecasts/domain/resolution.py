@@ -35,10 +35,7 @@ def resolve(
     q = get_question(session, question_id=question_id)
     reviewer = get_person(session, handle=by)
     if "reviewer" not in reviewer.roles:
-        raise NotAllowed(
-            f"{by!r} is not a reviewer; only reviewers resolve "
-            f"(add one with `forecasts people add HANDLE --reviewer`)"
-        )
+        raise NotAllowed(f"{by!r} is not a reviewer; only reviewers resolve", field="by")
     stored = normalize_outcome(q, outcome)
     current = current_resolutions(session, [q.id]).get(q.id)
     today = clock.today()
