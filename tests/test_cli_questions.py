@@ -340,7 +340,7 @@ def test_bad_status_and_dates_in_read_commands(cli):
     r = cli("list", "--status", "pending")
     assert (r.exit_code, r.stderr) == (
         2,
-        "Error: --status 'pending' is not a status; use one of upcoming, open, closed, "
+        "Error: --status: 'pending' is not a status; use one of upcoming, open, closed, "
         "overdue, resolved, annulled\n",
     )
     r = cli("due", "--as-of", "soon")

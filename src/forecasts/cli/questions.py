@@ -15,6 +15,7 @@ from forecasts.cli._common import (
     fmt_value,
     parse_date,
     print_json,
+    runtime,
     sync_summary,
 )
 from forecasts.errors import BadInput
@@ -34,14 +35,9 @@ def sync(
     ),
 ) -> None:
     """Upsert questions from a YAML file by id; report added/updated/unchanged."""
-    from forecasts.domain.questions import sync_questions
-    from forecasts.domain.questions_file import load_questions_file
+    from forecasts.domain.setup import sync_file
 
-    specs = load_questions_file(path)
-    with db_session(write=not dry_run) as session:
-        report = sync_questions(session, specs=specs, force=force, dry_run=dry_run)
-        if dry_run:
-            session.rollback()
+    report = sync_file(runtime(), path, force=force, dry_run=dry_run)
     prefix = "Would sync" if dry_run else "Synced"
     echo(f"{prefix} {path}: {sync_summary(report)}.")
     for label, ids in (("added", report.added), ("updated", report.updated)):
@@ -111,13 +107,6 @@ def add(
         echo(f"Added {q.id}: {q.title} (opens {q.opens}, closes {q.closes}).")
 
 
-def _status_ok(status: str | None) -> None:
-    from forecasts.domain.questions import STATUSES
-
-    if status is not None and status not in STATUSES:
-        raise BadInput(f"--status {status!r} is not a status; use one of {', '.join(STATUSES)}")
-
-
 def _table(rows: list[dict[str, Any]], title: str | None = None) -> None:
     from rich.table import Table
 
@@ -150,7 +139,6 @@ def list_(
     """List questions with status, crowd and paper forecasts."""
     from forecasts.domain.questions import list_questions
 
-    _status_ok(status)
     day = parse_date(as_of, "--as-of")
     with db_session() as session:
         rows = list_questions(session, status=status, tag=tag, as_of=day)

@@ -16,7 +16,7 @@ from forecasts.crowd import crowd
 from forecasts.domain.people import PAPER, ensure_paper
 from forecasts.domain.schemas import QuestionSpec
 from forecasts.domain.values import ANNULLED, Value, fits
-from forecasts.errors import Conflict, QuestionNotFound
+from forecasts.errors import BadInput, Conflict, QuestionNotFound
 from forecasts.store.models import Forecast, Question, QuestionRevision, Resolution
 
 STATUSES = ("upcoming", "open", "closed", "overdue", "resolved", "annulled")
@@ -339,6 +339,10 @@ def list_questions(
     as_of: dt.date | None = None,
 ) -> list[dict[str, Any]]:
     """Questions with derived status, crowd and paper forecasts, ordered by closing date."""
+    if status is not None and status not in STATUSES:
+        raise BadInput(
+            f"{status!r} is not a status; use one of {', '.join(STATUSES)}", field="status"
+        )
     at = as_of_instant(as_of)
     questions = list(
         session.execute(select(Question).order_by(col(Question.closes), col(Question.id))).scalars()

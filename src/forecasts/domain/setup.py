@@ -70,6 +70,22 @@ def initialise(runtime: Runtime, *, questions: Path | None = None) -> InitResult
     return InitResult(schema, path if specs is not None else None, report)
 
 
+def sync_file(
+    runtime: Runtime, path: Path, *, force: bool = False, dry_run: bool = False
+) -> SyncReport:
+    """Sync the questions in ``path`` into the database (see ``questions.sync_questions``).
+    A dry run reads in a read-only transaction and writes nothing."""
+    from forecasts.domain.questions import sync_questions
+    from forecasts.domain.questions_file import load_questions_file
+
+    specs = load_questions_file(path)
+    with runtime.session(write=not dry_run) as session:
+        report = sync_questions(session, specs=specs, force=force, dry_run=dry_run)
+        if dry_run:
+            session.rollback()
+    return report
+
+
 def schema_revision(runtime: Runtime) -> tuple[str | None, str]:
     """(the database's revision or None when it has no schema, this version's revision)."""
     from forecasts.store import db
