@@ -149,3 +149,120 @@ def test_same_as_naive(queries, docs) -> None:  # type: ignore[no-untyped-def]
     qs = {f"q{i}": tpl.format(a=q(a), b=q(b), c=q(c)) for i, (a, b, c, tpl) in enumerate(queries)}
     texts = [(" ".join(t), " ".join(s) or None) for t, s in docs]
     assert pairs(Matcher(qs).match(texts)) == naive_match(qs, texts)
+
+
+# ------------------------------------------------------------------ prefix wildcards
+
+
+def test_prefix_wildcard_cyrillic() -> None:
+    m = Matcher({"engines": "двигател* Кита*"})
+    docs = [
+        ("Россия поставит двигатели для Китая", None),
+        ("Китай закупает двигателей больше", None),
+        ("КИТАЙСКИЕ ДВИГАТЕЛИ", None),  # case-insensitive, and кита* is a prefix of китайские
+        ("Двигатель для Китая", None),  # the singular starts with the stem too
+        ("Перевод: endвигатели Китая", None),  # a stem inside a word is no match
+        ("Китая", "без двигателей"),  # title and summary together
+        ("Кит и двигатели", None),  # кит is shorter than the stem
+    ]
+    res = m.match(docs)
+    assert pairs(res) == {
+        ("engines", 0),
+        ("engines", 1),
+        ("engines", 2),
+        ("engines", 3),
+        ("engines", 5),
+    }
+    assert res.terms(0) == ["двигател*", "кита*"]
+    assert list(res.weight) == [4.0, 4.0, 4.0, 4.0, 3.0]
+
+
+def test_prefix_wildcard_latin_and_word_boundaries() -> None:
+    m = Matcher({"q": "missil*", "r": "missile"})
+    docs = [
+        ("Missiles galore", None),
+        ("anti-missile shield", None),
+        ("A missile", None),
+        ("Emissile", None),
+        ("missil", None),  # the stem alone is a word that starts with the stem
+        ("missi", None),
+    ]
+    assert pairs(m.match(docs)) == {
+        ("q", 0),
+        ("q", 1),
+        ("r", 1),
+        ("q", 2),
+        ("r", 2),
+        ("q", 4),
+    }
+
+
+def test_overlapping_prefixes_and_words_learned_across_batches() -> None:
+    m = Matcher({"long": "двигател*", "short": "двиг*", "exact": "двигатели"})
+    first = m.match([("двигатели", None)])
+    assert {(q, d) for q, d in pairs(first)} == {("long", 0), ("short", 0), ("exact", 0)}
+    # A word first seen in a later batch, and a known one again
+    second = m.match([("движение", None), ("двигателей", None), ("двигатели", None)])
+    assert pairs(second) == {
+        ("short", 1),
+        ("long", 1),
+        ("short", 2),
+        ("long", 2),
+        ("exact", 2),
+    }
+    # two words matching one wildcard count once
+    third = m.match([("двигатели и двигателей", None)])
+    assert [float(w) for w in third.weight[third.question == 0]] == [2.0]
+
+
+def test_prefix_wildcard_under_not() -> None:
+    m = Matcher({"q": "engine -test*"})
+    docs = [("engine tests", None), ("engine testing", None), ("engine news", None)]
+    assert pairs(m.match(docs)) == {("q", 2)}
+
+
+PREFIX_WORDS = ["missil*", "двигател*", "кита*", "russia", "j-20", "first flight", "歼-20"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    queries=st.lists(
+        st.tuples(
+            st.sampled_from(PREFIX_WORDS),
+            st.sampled_from(PREFIX_WORDS),
+            st.sampled_from(["{a} {b}", "{a} OR {b}", "{a} -{b}"]),
+        ),
+        min_size=1,
+        max_size=5,
+    ),
+    docs=st.lists(
+        st.lists(
+            st.sampled_from(
+                [
+                    "Missiles",
+                    "missil",
+                    "emissile",
+                    "двигатели",
+                    "ДВИГАТЕЛЕЙ",
+                    "двигатель",
+                    "Китая",
+                    "кит",
+                    "Russia's",
+                    "J-20",
+                    "first flight",
+                    "歼-20战机",
+                    "x",
+                ]
+            ),
+            max_size=6,
+        ),
+        max_size=25,
+    ),
+)
+def test_prefix_wildcards_same_as_naive(queries, docs) -> None:  # type: ignore[no-untyped-def]
+    def q(w: str) -> str:
+        return f'"{w}"' if " " in w else w
+
+    qs = {f"q{i}": tpl.format(a=q(a), b=q(b)) for i, (a, b, tpl) in enumerate(queries)}
+    texts = [(" ".join(words), None) for words in docs]
+    assert pairs(Matcher(qs).match(texts)) == naive_match(qs, texts)

@@ -572,3 +572,31 @@ def test_gdelt_seendate_becomes_published(
     with sessions() as sess:
         a = sess.exec(select(Article)).one()
         assert a.published == dt.datetime(2026, 11, 27, 3, 15, tzinfo=dt.UTC)
+
+
+def test_prefix_wildcards_through_a_pull(
+    httpserver: HTTPServer, gdelt: Gdelt, sessions: Sessions
+) -> None:
+    add_question(sessions, "engines", "двигател* Кита*")
+    add_question(sessions, "missiles", "missil* Russia")
+    body = (
+        '<?xml version="1.0" encoding="windows-1251"?><rss version="2.0"><channel><title>Л</title>'
+        "<item><title>Россия поставит двигатели для Китая</title><link>/ru/1</link></item>"
+        "<item><title>Китай закупает больше двигателей</title><link>/ru/2</link></item>"
+        "<item><title>Кит и двигатель</title><link>/ru/3</link></item>"
+        "<item><title>Russia tests new missiles</title><link>/ru/4</link></item>"
+        "</channel></rss>"
+    ).encode("cp1251")
+    serve_feed(httpserver, body=body)
+    s = do_pull(sessions, settings_for(httpserver))
+    assert s.articles_new == 4
+    m = matches(sessions)
+    assert set(m) == {
+        (httpserver.url_for("/ru/1"), "engines"),
+        (httpserver.url_for("/ru/2"), "engines"),
+        (httpserver.url_for("/ru/4"), "missiles"),
+    }
+    assert m[(httpserver.url_for("/ru/1"), "engines")].terms == ["двигател*", "кита*"]
+    # GDELT gets the Latin stem without its wildcard; the Cyrillic-only query is not sent
+    assert [r["query"][0] for r in gdelt.requests] == ["missil russia"]
+    assert any("engines: nothing in its news query that GDELT can search" in w for w in s.warnings)

@@ -113,3 +113,60 @@ def test_gdelt_too_complex_falls_back_to_or() -> None:
     q = " OR ".join(f"(a{i}aa b{i}bb c{i}cc)" for i in range(6))
     g = to_gdelt(parse_query(q)).query
     assert g is not None and g.startswith("(a0aa OR b0bb")
+
+
+# ------------------------------------------------------------------ prefix wildcards
+
+
+def test_prefix_wildcards_parse() -> None:
+    n = parse_query("двигател* (Кита* OR China) -Missil*")
+    assert n == And(
+        (
+            Term("двигател*"),
+            Or((Term("кита*"), Term("china"))),
+            Not(Term("missil*")),
+        )
+    )
+    assert all(t.prefix for t in (Term("двигател*"), Term("кита*")))
+    assert not Term("china").prefix
+    # printed back as written, and that parses to the same tree
+    assert str(n) == "двигател* (кита* OR china) NOT missil*"
+    assert parse_query(str(n)) == n
+
+
+@pytest.mark.parametrize(
+    ("bad", "words"),
+    [
+        ("ab*", "at least 3 letters"),
+        ("Ки*", "at least 3 letters"),
+        ('"first fli*"', "not inside quotes"),
+        ('"missil*"', "not inside quotes"),
+        ("mis*sile", "only at the end"),
+        ("missil**", "only at the end"),
+        ("Su-5*", "without punctuation"),
+        ("高超音*", "already match inside words"),
+    ],
+)
+def test_prefix_wildcard_refused(bad: str, words: str) -> None:
+    with pytest.raises(BadInput, match=words) as e:
+        parse_query(f"russia {bad}")
+    assert "position 8" in str(e.value)
+
+
+@pytest.mark.parametrize(
+    ("query", "gdelt"),
+    [
+        # GDELT takes no wildcards: it is sent the stem
+        ("missil* Russia", "missil russia"),
+        ("(hypersonic OR missil*) -exercis*", "(hypersonic OR missil) -exercis"),
+        # a Cyrillic stem is not searchable on GDELT, like any Cyrillic term
+        ("двигател* OR engine*", "engine"),
+    ],
+)
+def test_prefix_wildcard_to_gdelt(query: str, gdelt: str) -> None:
+    assert to_gdelt(parse_query(query)).query == gdelt
+
+
+def test_prefix_wildcard_dropped_for_gdelt_is_named_with_its_star() -> None:
+    g = to_gdelt(parse_query("двигател* Кита*"))
+    assert g.query is None and g.dropped == ("двигател*", "кита*")

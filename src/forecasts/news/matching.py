@@ -6,6 +6,9 @@ find which indexed terms occur in it:
 
 - a single-word Latin term (``\\w+``) is a set lookup among the article's words, which
   is exactly a match on word boundaries;
+- a prefix wildcard (``двигател*``) matches the article's words that start with its
+  stem; each distinct word is checked against the stems once per Matcher and then joins
+  the same lookup;
 - any other Latin term (a phrase, or a word with punctuation like ``J-20``) is looked up
   by its longest word, and only then checked with its own word-boundary regex;
 - a CJK term (Chinese, Japanese, Korean) matches as a substring; it is looked up by its
@@ -41,9 +44,11 @@ from forecasts.news.query import (
     Or,
     Term,
     is_cjk,
+    is_prefix,
     normalize_term,
     parse_query,
     positive_terms,
+    stem,
 )
 
 _WORD_RE = re.compile(r"\w+")
@@ -71,6 +76,8 @@ def breadth_penalty(matched: npt.ArrayLike, total: int) -> npt.NDArray[np.float6
 
 
 def _term_regex(term: str) -> re.Pattern[str]:
+    if is_prefix(term):
+        return re.compile(r"(?<!\w)" + re.escape(stem(term)))
     body = r"\s+".join(re.escape(w) for w in term.split(" "))
     return re.compile(r"(?<!\w)" + body + r"(?!\w)")
 
@@ -197,37 +204,76 @@ class Matcher:
 
     def _build_index(self) -> None:
         # Every word that matters gets a word id: single-word terms and the words of
-        # multi-word/punctuated terms. Text is tokenized once; words map to ids in C.
+        # multi-word/punctuated terms, and later any word seen in an article that starts
+        # with a wildcard's stem. Text is tokenized once; words map to ids in C.
         self._word_code: dict[str, int] = {_SEP: -2}
-        word_simple: list[int] = []  # word id -> simple term id, or -1
+        self._word_terms: list[list[int]] = []  # word id -> single-word term ids it is
         self._complex: list[tuple[int, list[int], re.Pattern[str]]] = []
         self._cjk: dict[str, list[tuple[int, str]]] = {}
-
-        def word_id(w: str) -> int:
-            wid = self._word_code.get(w)
-            if wid is None:
-                wid = self._word_code[w] = len(word_simple)
-                word_simple.append(-1)
-            return wid
+        self._stems: dict[str, int] = {}  # prefix wildcard stem -> term id
 
         for tid, text in enumerate(self.term_text):
             if is_cjk(text):
                 first = _CJK_RUN_RE.search(text)
                 assert first is not None
                 self._cjk.setdefault(first.group()[0], []).append((tid, text))
+            elif is_prefix(text):
+                self._stems[stem(text)] = tid
             elif _WORD_RE.fullmatch(text):
-                word_simple[word_id(text)] = tid
+                self._word_terms[self._word_id(text)].append(tid)
             else:
-                wids = list(dict.fromkeys(word_id(w) for w in _WORD_RE.findall(text)))
+                wids = list(dict.fromkeys(self._word_id(w) for w in _WORD_RE.findall(text)))
                 self._complex.append((tid, wids, _term_regex(text)))
-        self._word_simple = np.asarray(word_simple, dtype=np.int64)
         self._cjk_keys = frozenset(self._cjk)
+        self._stem_lengths = sorted({len(x) for x in self._stems})
+        # Words already classified against the stems (all words with an id among them).
+        self._checked: set[str] = set(self._word_code)
+        for word, wid in self._word_code.items():
+            if wid >= 0:
+                self._word_terms[wid].extend(self._prefix_terms(word))
+        self._pack_word_terms()
+
+    def _word_id(self, word: str) -> int:
+        wid = self._word_code.get(word)
+        if wid is None:
+            wid = self._word_code[word] = len(self._word_terms)
+            self._word_terms.append([])
+        return wid
+
+    def _prefix_terms(self, word: str) -> list[int]:
+        """The prefix wildcards that ``word`` (case-folded) matches."""
+        stems = self._stems
+        return [stems[word[:n]] for n in self._stem_lengths if n <= len(word) and word[:n] in stems]
+
+    def _learn_words(self, tokens: list[str]) -> None:
+        """Give an id to each word not seen before that a prefix wildcard matches (a
+        Python step per distinct new word, not per token)."""
+        fresh = set(tokens) - self._checked
+        if not fresh:
+            return
+        self._checked |= fresh
+        added = False
+        for word in fresh:
+            tids = self._prefix_terms(word)
+            if tids:
+                self._word_terms[self._word_id(word)].extend(tids)
+                added = True
+        if added:
+            self._pack_word_terms()
+
+    def _pack_word_terms(self) -> None:
+        """word id -> term ids as flat arrays (start, count, terms) for numpy lookups."""
+        counts = [len(t) for t in self._word_terms]
+        self._wt_count = np.asarray(counts, dtype=np.int64)
+        self._wt_start = np.cumsum(self._wt_count) - self._wt_count
+        self._wt_terms = np.asarray([t for ts in self._word_terms for t in ts], dtype=np.int64)
 
     # -------------------------------------------------------------------- scan
 
     def scan(self, docs: Sequence[tuple[str, str | None]]) -> tuple[I64, I64, BoolArr]:
         """Which indexed terms occur in which documents: parallel arrays (document, term,
-        found in the title), one entry per distinct (document, term, part)."""
+        found in the title), one entry per (document, term, part) found (a prefix
+        wildcard matched by two words of one part appears twice)."""
         parts_d: list[I64] = []
         parts_t: list[I64] = []
         parts_title: list[BoolArr] = []
@@ -283,21 +329,28 @@ class Matcher:
                 big = sep.join(x.replace(_SEP, " ") for x in segs)
             big = big.casefold()
             tokens = _TOKEN_RE.findall(big)
+        if self._stems:
+            self._learn_words(tokens)
         codes = np.fromiter(
             map(self._word_code.get, tokens, repeat(-1)), dtype=np.int64, count=len(tokens)
         )
         seg_of = np.cumsum(codes == -2)
         keep = codes >= 0
-        n_words = max(len(self._word_simple), 1)
+        n_words = max(len(self._word_terms), 1)
         pair = _unique(seg_of[keep] * n_words + codes[keep])
         seg_u, word_u = pair // n_words, pair % n_words
 
+        # Each (segment, word) pair becomes one (segment, term) pair per single-word
+        # term the word is: its own term and the prefix wildcards it matches.
         found_s: list[I64] = []
         found_t: list[I64] = []
-        simple = self._word_simple[word_u] if len(word_u) else _EMPTY_I64
-        sel = simple >= 0
-        found_s.append(seg_u[sel])
-        found_t.append(simple[sel])
+        count = self._wt_count[word_u]
+        n_found = int(count.sum())
+        if n_found:
+            seg_rep = np.repeat(seg_u, count)
+            first = np.repeat(self._wt_start[word_u] - (np.cumsum(count) - count), count)
+            found_s.append(seg_rep)
+            found_t.append(self._wt_terms[first + np.arange(n_found)])
 
         texts: list[str] | None = None
         if self._complex and len(word_u):
@@ -335,6 +388,8 @@ class Matcher:
                             ht.append(tid)
             found_s.append(np.asarray(hs, dtype=np.int64))
             found_t.append(np.asarray(ht, dtype=np.int64))
+        if not found_s:
+            return _EMPTY_I64, _EMPTY_I64
         return np.concatenate(found_s), np.concatenate(found_t)
 
     # ------------------------------------------------------------------- match

@@ -7,6 +7,8 @@ Syntax (the same as GDELT's, plus explicit operators)::
     "Su-57" AND (export OR delivery) NOT India
 
 - a word or a "quoted phrase" is a term; terms match case-insensitively
+- a word ending in ``*`` is a prefix wildcard: ``двигател*`` matches двигатели and
+  двигателей (at least 3 letters or digits before the ``*``; not inside quotes)
 - juxtaposition and ``AND`` mean and; ``OR`` means or; ``NOT`` or a leading ``-`` means not
 - precedence: NOT binds tightest, then AND, then OR; parentheses group
 - operators are upper-case; lower-case ``and``/``or``/``not`` are ordinary words
@@ -50,16 +52,44 @@ def is_cjk(term: str) -> bool:
     return CJK_RE.search(term) is not None
 
 
+#: A prefix wildcard needs this many letters or digits before its ``*``: shorter stems
+#: match too many unrelated words to be useful.
+MIN_PREFIX = 3
+WILDCARD = "*"
+_STEM_RE = re.compile(r"[^\W_]+")
+
+
 # ------------------------------------------------------------------------------- AST
 
 
 @dataclass(frozen=True)
 class Term:
-    text: str  # normalized (see normalize_term)
+    """A word, a phrase, or a prefix wildcard. ``text`` is normalized (see
+    normalize_term); a prefix wildcard keeps its ``*`` (``двигател*``), so every term's
+    text is distinct and names it in matched-term lists."""
+
+    text: str
     phrase: bool = False  # written in quotes
 
+    @property
+    def prefix(self) -> bool:
+        return is_prefix(self.text)
+
     def __str__(self) -> str:
-        return f'"{self.text}"' if self.phrase or not self.text.isalnum() else self.text
+        if self.prefix or (self.text.isalnum() and not self.phrase):
+            return self.text
+        return f'"{self.text}"'
+
+
+def is_prefix(term_text: str) -> bool:
+    """Whether a (normalized) term is a prefix wildcard. Only a wildcard ends in ``*``:
+    the parser refuses a ``*`` anywhere else."""
+    return term_text.endswith(WILDCARD)
+
+
+def stem(term_text: str) -> str:
+    """The word a prefix wildcard's matches start with; other terms unchanged."""
+    return term_text.removesuffix(WILDCARD)
 
 
 @dataclass(frozen=True)
@@ -236,7 +266,29 @@ class _Parser:
             raise self.error(f"empty phrase at position {tok.pos + 1}")
         if not _WORDCHAR_RE.search(text):
             raise self.error(f"{tok.text!r} has no letters or digits")
+        if WILDCARD in text:
+            self.check_wildcard(tok, text)
         return Term(text, phrase=tok.kind == "phrase" and " " in text)
+
+    def check_wildcard(self, tok: _Tok, text: str) -> None:
+        """A ``*`` is only allowed as a prefix wildcard: at the end of one plain word."""
+        where = f"{tok.text!r} at position {tok.pos + 1}"
+        if tok.kind == "phrase":
+            raise self.error(f"{where}: a wildcard * works on one unquoted word, not inside quotes")
+        word = stem(text)
+        if WILDCARD in word:
+            raise self.error(f"{where}: a wildcard * goes only at the end of a word")
+        if not _STEM_RE.fullmatch(word):
+            raise self.error(
+                f"{where}: a wildcard * needs a plain word before it, without punctuation"
+            )
+        if is_cjk(word):
+            raise self.error(
+                f"{where}: Chinese, Japanese and Korean terms already match inside words; "
+                "drop the *"
+            )
+        if len(word) < MIN_PREFIX:
+            raise self.error(f"{where}: a wildcard * needs at least {MIN_PREFIX} letters before it")
 
 
 def _make(cls: type[And] | type[Or], items: list[Node]) -> Node:
@@ -289,6 +341,7 @@ class GdeltQuery:
 
 def gdelt_searchable(term: str) -> bool:
     """GDELT refuses keywords under 3 characters and only searches Latin-script text."""
+    term = stem(term)
     if len(term.replace(" ", "")) < GDELT_MIN_TERM:
         return False
     return all(ord(c) < 0x250 or not c.isalpha() for c in term)
@@ -332,6 +385,8 @@ def _cnf(node: Node) -> list[frozenset[Literal]]:
 
 
 def _render(term: str) -> str:
+    # GDELT has no wildcards: a prefix wildcard is sent as its stem.
+    term = stem(term)
     return term if _GDELT_BARE.match(term) else f'"{term}"'
 
 
@@ -343,7 +398,8 @@ def _render_or(lits: list[str]) -> str:
 
 def to_gdelt(node: Node) -> GdeltQuery:
     """Translate to GDELT's syntax: phrases quoted, OR only inside parentheses (one level,
-    no nesting), negation as ``-term``.
+    no nesting), negation as ``-term``, a prefix wildcard as its stem (``missil*`` ->
+    ``missil``: GDELT takes no wildcards).
 
     The query is brought to conjunctive normal form. Terms GDELT cannot search are removed
     from OR groups; a group left empty, a negated group, or a clause mixing negated and
