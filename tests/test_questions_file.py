@@ -289,6 +289,20 @@ def test_news_queries_are_well_formed(specs: list[QuestionSpec]) -> None:
         assert query_problems(q.news) == [], f"{q.id}: {query_problems(q.news)}"
 
 
+# Russian nouns inflect: one prefix wildcard covers the cases a list of forms would miss.
+SPELLED_OUT = {"китай", "китая", "китаю", "китаем", "китае", "россия", "россии", "россией"}
+
+
+def test_live_news_queries_use_wildcards_and_chinese_terms(specs: list[QuestionSpec]) -> None:
+    from forecasts.news.query import is_cjk, parse_query, terms
+
+    for q in live(specs):
+        assert q.news is not None
+        words = {t.text for t in terms(parse_query(q.news))}
+        assert not words & SPELLED_OUT, f"{q.id}: use Кита* / Росси*, not {words & SPELLED_OUT}"
+        assert any(is_cjk(w) for w in words), f"{q.id}: add the Chinese terms (e.g. 中国, 中俄)"
+
+
 def test_news_queries_parse_with_the_news_matcher(specs: list[QuestionSpec]) -> None:
     try:
         query_mod = importlib.import_module("forecasts.news.query")
