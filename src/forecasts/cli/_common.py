@@ -132,7 +132,8 @@ def fmt_value(value: Any) -> str:
 
 
 def sync_summary(report: SyncReport) -> str:
-    """'2 added, 1 updated, 20 unchanged' (+ forced and not-in-file counts when any)."""
+    """'2 added, 1 updated, 20 unchanged' (+ forced, not-in-file and resolution counts when
+    any)."""
     parts = [
         f"{len(report.added)} added",
         f"{len(report.updated)} updated",
@@ -142,4 +143,10 @@ def sync_summary(report: SyncReport) -> str:
         parts.append(f"{len(report.forced)} changed with --force (revisions recorded)")
     if report.missing:
         parts.append(f"{len(report.missing)} in the database but not in the file (left alone)")
+    if report.resolved:
+        n = len(report.resolved)
+        parts.append(f"{n} resolution{'' if n == 1 else 's'} from the file applied")
+    if report.corrected:
+        n = len(report.corrected)
+        parts.append(f"{n} resolution{'' if n == 1 else 's'} corrected (the file changed)")
     return ", ".join(parts)

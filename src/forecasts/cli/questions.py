@@ -34,13 +34,18 @@ def sync(
         help="Change criteria, type, options or range of questions that have forecasts (records a revision).",
     ),
 ) -> None:
-    """Upsert questions from a YAML file by id; report added/updated/unchanged."""
+    """Upsert questions from a YAML file by id and apply the resolutions it carries."""
     from forecasts.domain.setup import sync_file
 
     report = sync_file(runtime(), path, force=force, dry_run=dry_run)
     prefix = "Would sync" if dry_run else "Synced"
     echo(f"{prefix} {path}: {sync_summary(report)}.")
-    for label, ids in (("added", report.added), ("updated", report.updated)):
+    for label, ids in (
+        ("added", report.added),
+        ("updated", report.updated),
+        ("resolved", report.resolved),
+        ("corrected", report.corrected),
+    ):
         if ids:
             echo(f"  {label}: {', '.join(ids)}")
 

@@ -1,4 +1,5 @@
-"""People: forecasters and reviewers. The paper itself is the forecaster ``paper``."""
+"""People: forecasters and reviewers. The paper itself is the forecaster ``paper``; the
+resolutions written in questions.yaml are recorded by the reviewer ``curator``."""
 
 from __future__ import annotations
 
@@ -13,22 +14,27 @@ from forecasts.errors import Conflict, PersonNotFound
 from forecasts.store.models import Person
 
 PAPER = "paper"
+CURATOR = "curator"
+
+
+def _ensure(session: Session, handle: str, name: str, role: str) -> Person:
+    p = session.get(Person, handle)
+    if p is None:
+        p = Person(handle=handle, name=name, roles=[role], digest=False, created_at=clock.now())
+        session.add(p)
+        session.flush()
+    return p
 
 
 def ensure_paper(session: Session) -> Person:
     """The ``paper`` forecaster exists in every initialised database."""
-    p = session.get(Person, PAPER)
-    if p is None:
-        p = Person(
-            handle=PAPER,
-            name="The paper (implied by its wording)",
-            roles=["forecaster"],
-            digest=False,
-            created_at=clock.now(),
-        )
-        session.add(p)
-        session.flush()
-    return p
+    return _ensure(session, PAPER, "The paper (implied by its wording)", "forecaster")
+
+
+def ensure_curator(session: Session) -> Person:
+    """The ``curator`` reviewer records the resolutions written in questions.yaml (created
+    by the first sync that applies one). It has no email, so it is never prompted."""
+    return _ensure(session, CURATOR, "questions.yaml (reviewed in the file's history)", "reviewer")
 
 
 def add_person(session: Session, *, spec: PersonSpec) -> Person:

@@ -13,8 +13,8 @@ from sqlmodel import Session, col
 
 from forecasts import clock
 from forecasts.crowd import crowd
-from forecasts.domain.people import PAPER, ensure_paper
-from forecasts.domain.schemas import QuestionSpec
+from forecasts.domain.people import CURATOR, PAPER, ensure_curator, ensure_paper
+from forecasts.domain.schemas import QuestionSpec, ResolutionSpec
 from forecasts.domain.values import ANNULLED, Value, fits
 from forecasts.errors import BadInput, Conflict, QuestionNotFound
 from forecasts.store.models import Forecast, Question, QuestionRevision, Resolution
@@ -129,7 +129,96 @@ class SyncReport:
     forced: list[str] = field(default_factory=list)
     #: Questions in the database that the file no longer lists (left alone).
     missing: list[str] = field(default_factory=list)
+    #: Resolutions written in the file: applied for the first time, or corrected because
+    #: the file's resolution changed since it was applied.
+    resolved: list[str] = field(default_factory=list)
+    corrected: list[str] = field(default_factory=list)
     dry_run: bool = False
+
+
+@dataclass(frozen=True)
+class FileResolution:
+    """A resolution from questions.yaml that sync must record: the first one for its
+    question (``reason`` None) or a correction saying what changed."""
+
+    question_id: str
+    resolution: ResolutionSpec
+    reason: str | None = None
+
+
+def _same(r: Resolution, spec: ResolutionSpec) -> bool:
+    return _differences(r, spec) == []
+
+
+def _differences(r: Resolution, spec: ResolutionSpec) -> list[str]:
+    out = []
+    if r.outcome != spec.outcome:
+        out.append(f"outcome {r.outcome} -> {spec.outcome}")
+    if r.resolved_on != spec.resolved_on:
+        out.append(f"resolved_on {r.resolved_on} -> {spec.resolved_on}")
+    if list(r.evidence) != spec.evidence:
+        out.append("evidence")
+    if (r.note or "") != spec.note:
+        out.append("note")
+    return out
+
+
+def plan_file_resolutions(session: Session, specs: Sequence[QuestionSpec]) -> list[FileResolution]:
+    """What the file's resolutions ask of the database. A question's file resolution is
+    compared with the last one sync recorded from the file: unchanged, it asks nothing (so
+    a reviewer's later correction stands); changed, it is a correction. With none recorded
+    from the file yet, it is the first resolution, or a correction of a reviewer's
+    resolution that says otherwise."""
+    wanted = {s.id: s.resolution for s in specs if s.resolution is not None}
+    if not wanted:
+        return []
+    rows = session.execute(
+        select(Resolution)
+        .where(col(Resolution.question_id).in_(list(wanted)))
+        .order_by(col(Resolution.id))
+    ).scalars()
+    current: dict[str, Resolution] = {}
+    from_file: dict[str, Resolution] = {}
+    for r in rows:
+        current[r.question_id] = r
+        if r.by == CURATOR:
+            from_file[r.question_id] = r
+    steps = []
+    for qid, spec in wanted.items():
+        applied = from_file.get(qid)
+        if applied is not None:
+            if not _same(applied, spec):
+                changes = ", ".join(_differences(applied, spec))
+                steps.append(FileResolution(qid, spec, f"questions.yaml changed: {changes}"))
+        elif qid not in current:
+            steps.append(FileResolution(qid, spec))
+        elif not _same(current[qid], spec):
+            changes = ", ".join(_differences(current[qid], spec))
+            steps.append(FileResolution(qid, spec, f"questions.yaml resolves it: {changes}"))
+    return steps
+
+
+def apply_file_resolutions(session: Session, steps: Sequence[FileResolution]) -> None:
+    """Record the file's resolutions through the same path as `forecasts resolve`, by the
+    ``curator`` reviewer. They are final: the file's change history is their review."""
+    from forecasts.domain.resolution import resolve  # resolution imports this module
+
+    if steps:
+        ensure_curator(session)
+    for step in steps:
+        r = step.resolution
+        resolve(
+            session,
+            question_id=step.question_id,
+            outcome=r.outcome,
+            by=CURATOR,
+            evidence=r.evidence,
+            note=r.note,
+            on=r.resolved_on,
+            correct=step.reason is not None,
+            reason=step.reason,
+            final=True,
+        )
 
 
 def _human_forecast_counts(session: Session, ids: Iterable[str]) -> dict[str, int]:
@@ -150,7 +239,9 @@ def sync_questions(
 ) -> SyncReport:
     """Upsert questions by id. Protected fields of questions with forecasts change only
     with ``force``, and every change to them is kept as a revision. Refuses as a whole,
-    writing nothing, when any question would change without ``force``."""
+    writing nothing, when any question would change without ``force``. Resolutions written
+    in the file are applied once, and corrected when the file's resolution
+    changes (plan_file_resolutions)."""
     report = SyncReport(dry_run=dry_run)
     existing = {q.id: q for q in session.execute(select(Question)).scalars()}
     counts = _human_forecast_counts(session, existing)
@@ -179,6 +270,9 @@ def sync_questions(
         )
     listed = {s.id for s in specs}
     report.missing = sorted(set(existing) - listed)
+    resolutions = plan_file_resolutions(session, specs)
+    report.resolved = [r.question_id for r in resolutions if r.reason is None]
+    report.corrected = [r.question_id for r in resolutions if r.reason is not None]
 
     now = clock.now()
     for spec, q, changes in plans:
@@ -220,6 +314,7 @@ def sync_questions(
         session.add(q)
     if not dry_run:
         session.flush()
+        apply_file_resolutions(session, resolutions)
     return report
 
 

@@ -28,10 +28,15 @@ def resolve(
     on: dt.date | None = None,
     correct: bool = False,
     reason: str | None = None,
+    final: bool = False,
 ) -> Resolution:
     """Record a resolution. ``on`` is the UTC day the outcome became true or known
     (default today; for a correction, the corrected resolution's day). A second
-    resolution needs ``correct`` and a ``reason``."""
+    resolution needs ``correct`` and a ``reason``.
+
+    ``final`` marks a resolution already reviewed elsewhere: questions.yaml's, whose change
+    history is its review. Every resolution takes effect at once today; a review quorum,
+    when one is added, must let ``final`` ones stand as recorded."""
     q = get_question(session, question_id=question_id)
     reviewer = get_person(session, handle=by)
     if "reviewer" not in reviewer.roles:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
@@ -15,6 +17,7 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -57,6 +60,15 @@ def _handle(v: str) -> str:
     return v
 
 
+def _day_field(v: Any) -> Any:
+    """A YYYY-MM-DD day field. YAML dates arrive as text (see questions_file._loader)."""
+    if isinstance(v, dt.datetime):
+        raise ValueError("give a date (YYYY-MM-DD), not a datetime")
+    if isinstance(v, str):
+        return iso_day(v)
+    return v
+
+
 QuestionId = Annotated[str, AfterValidator(_question_id)]
 Handle = Annotated[str, AfterValidator(_handle)]
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -91,6 +103,16 @@ class Source(BaseModel):
         return self
 
 
+@dataclass(frozen=True)
+class _Shape:
+    """The part of a question an outcome is checked against (values.QuestionShape)."""
+
+    type: str
+    options: Sequence[str] | None
+    min: float | None
+    max: float | None
+
+
 class Claim(BaseModel):
     """The paper's section heading and the exact sentence a question tests."""
 
@@ -98,6 +120,42 @@ class Claim(BaseModel):
 
     section: NonEmpty
     quote: NonEmpty
+
+
+class ResolutionSpec(BaseModel):
+    """A resolution written in questions.yaml (the retrospective questions carry theirs).
+
+    The file's own change history is its review: `sync` applies it once, as the
+    ``curator`` reviewer, and turns a later edit into a correction."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    outcome: NonEmpty
+    resolved_on: dt.date
+    evidence: list[Annotated[str, AfterValidator(http_url)]]
+    note: NonEmpty
+
+    @field_validator("outcome", mode="before")
+    @classmethod
+    def _outcome_text(cls, v: Any) -> Any:
+        # YAML reads a bare yes/no as a boolean and 228.1 as a number; an outcome is text.
+        if isinstance(v, bool):
+            return "yes" if v else "no"
+        if isinstance(v, int | float):
+            return str(v)
+        return v
+
+    @field_validator("resolved_on", mode="before")
+    @classmethod
+    def _day(cls, v: Any) -> Any:
+        return _day_field(v)
+
+    @field_validator("evidence")
+    @classmethod
+    def _some(cls, v: list[str]) -> list[str]:
+        if not v:
+            raise ValueError("give at least one evidence URL (a source you read)")
+        return v
 
 
 class QuestionSpec(BaseModel):
@@ -128,15 +186,13 @@ class QuestionSpec(BaseModel):
     news: str | None = None
     resolution_terms: list[NonEmpty] = Field(default_factory=list)
     reviewers: list[Handle] = Field(default_factory=list)
+    #: Declared after the fields it is checked against (type, options, range, opens).
+    resolution: ResolutionSpec | None = None
 
     @field_validator("opens", "closes", "resolve_by", mode="before")
     @classmethod
     def _iso_date(cls, v: Any) -> Any:
-        if isinstance(v, dt.datetime):
-            raise ValueError("give a date (YYYY-MM-DD), not a datetime")
-        if isinstance(v, str):
-            return iso_day(v)
-        return v
+        return _day_field(v)
 
     @field_validator("news")
     @classmethod
@@ -153,6 +209,32 @@ class QuestionSpec(BaseModel):
     @classmethod
     def _tags(cls, v: list[str]) -> list[str]:
         return list(dict.fromkeys(t.lower() for t in v))
+
+    @field_validator("resolution")
+    @classmethod
+    def _resolution_fits(
+        cls, v: ResolutionSpec | None, info: ValidationInfo
+    ) -> ResolutionSpec | None:
+        # A field validator (not the model one) so an error points at the `resolution:` line.
+        if v is None or "type" not in info.data:
+            return v
+        from forecasts import clock
+        from forecasts.domain.values import normalize_outcome
+        from forecasts.errors import InvalidValue
+
+        shape = _Shape(
+            info.data["type"], info.data.get("options"), info.data.get("min"), info.data.get("max")
+        )
+        try:
+            outcome = normalize_outcome(shape, v.outcome)
+        except InvalidValue as e:
+            raise ValueError(str(e)) from None
+        opens = info.data.get("opens")
+        if opens is not None and v.resolved_on < opens:
+            raise ValueError(f"resolved_on {v.resolved_on} is before the question opens ({opens})")
+        if v.resolved_on > clock.today():
+            raise ValueError(f"resolved_on {v.resolved_on} is in the future")
+        return v.model_copy(update={"outcome": outcome})
 
     @model_validator(mode="after")
     def _consistent(self) -> QuestionSpec:
