@@ -85,11 +85,11 @@ async def fetch_all(urls: list[str], parse: bool) -> tuple[int, int]:
 def full_pull(urls: list[str]) -> tuple[float, dict[str, int]]:
     import datetime as dt
 
-    from forecasts.store import db
-    from forecasts.store.models import Question
     from forecasts.news.fetch import FetchPolicy
     from forecasts.news.pull import pull
     from forecasts.news.settings import NewsSettings
+    from forecasts.store import db
+    from forecasts.store.models import Question
 
     with tempfile.TemporaryDirectory() as tmp:
         engine = db.get_engine(f"sqlite:///{tmp}/bench.db")

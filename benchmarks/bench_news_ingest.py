@@ -27,10 +27,10 @@ def main() -> None:
     ap.add_argument("--url", default=None, help="database URL (default: a temporary SQLite file)")
     args = ap.parse_args()
 
-    from forecasts.store import db
     from forecasts.news import store
     from forecasts.news.models import Article
     from forecasts.news.urls import canonical_url
+    from forecasts.store import db
 
     n = args.articles
     rng = random.Random(3)
