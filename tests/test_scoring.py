@@ -13,6 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from forecasts import scoring
+from forecasts.crowd import crowd as plain_crowd
+from forecasts.domain.values import QUANTILES
 from forecasts.scoring import (
     BINARY,
     CHOICE,
@@ -23,14 +25,11 @@ from forecasts.scoring import (
     baseline_score,
     brier_binary,
     brier_choice,
-    crowd_weights,
     log_score,
     murphy,
     pinball_loss,
     score,
-    segmented_weighted_median,
     time_average,
-    weighted_median_of,
     wilson_interval,
 )
 
@@ -89,7 +88,7 @@ def build(questions: list[Q], forecasts: list[F]) -> tuple[QuestionArrays, Forec
             crow.append(-1)
         if kind == "numeric":
             nrow.append(len(quants))
-            quants.append([f.value.get(k, math.nan) for k in scoring.QUANTILE_NAMES])
+            quants.append([f.value.get(k, math.nan) for k in QUANTILES])
         else:
             nrow.append(-1)
     fa = ForecastArrays(
@@ -234,36 +233,6 @@ def test_bins_must_be_positive() -> None:
 # Crowd
 
 
-def test_crowd_weights() -> None:
-    assert crowd_weights(2).tolist() == [1.0, 1.0]
-    w = crowd_weights(4)
-    assert w[-1] == pytest.approx(1.0)
-    assert w[0] == pytest.approx(math.exp(1 - 2))
-
-
-def test_weighted_median_rules() -> None:
-    assert weighted_median_of(np.array([0.2, 0.8]), np.ones(2)) == pytest.approx(0.5)
-    assert weighted_median_of(np.array([0.2, 0.4, 0.9]), np.ones(3)) == pytest.approx(0.4)
-    # The newest forecast dominates: weights e^(1-2), e^(sqrt2-2), e^(sqrt3-2), 1
-    v = np.array([0.1, 0.2, 0.3, 0.9])
-    assert weighted_median_of(v, crowd_weights(4)) == pytest.approx(0.3)
-
-
-def test_segmented_weighted_median_matches_scalar() -> None:
-    rng = np.random.default_rng(1)
-    seg = rng.integers(0, 30, 400)
-    vals = rng.random(400)
-    rec = rng.random(400)
-    got = segmented_weighted_median(seg, vals, rec, 31)
-    for s_ in range(31):
-        m = seg == s_
-        if not m.any():
-            assert math.isnan(got[s_])
-            continue
-        o = np.argsort(rec[m], kind="stable")
-        assert got[s_] == pytest.approx(weighted_median_of(vals[m][o], crowd_weights(int(m.sum()))))
-
-
 def test_relative_brier_two_forecasters_by_hand() -> None:
     # A says 0.9 from day 0, B says 0.5 from day 0, outcome yes, window 4 days.
     # Crowd without A is B (0.5): A's relative = 0.02 - 0.5 = -0.48, B's = 0.5 - 0.02.
@@ -298,10 +267,15 @@ def test_paper_is_not_in_the_crowd() -> None:
 
 
 # --------------------------------------------------------------------------------------
-# Brute-force reference: evaluate every elementary interval directly.
+# Brute-force reference: evaluate every elementary interval directly, with the plain
+# crowd (forecasts.crowd.crowd, one question at a time).
 
 
 def reference(questions: list[Q], forecasts: list[F], n_persons: int, paper: int) -> dict[str, Any]:
+    """Per scorer (the crowd is scorer ``n_persons``): final Brier, time-averaged Brier,
+    coverage, relative Brier and scaled pinball loss, each a mean over questions."""
+    crowd_id = n_persons
+
     def value_brier(q: Q, v: Any) -> float:
         if q.kind == "binary":
             return 2 * (v - (1.0 if q.outcome == "yes" else 0.0)) ** 2
@@ -309,38 +283,61 @@ def reference(questions: list[Q], forecasts: list[F], n_persons: int, paper: int
         ind[int(q.outcome)] = 1
         return float(np.sum((np.array(v) - ind) ** 2))
 
-    def crowd_value(q: Q, standing: list[tuple[int, F]]) -> Any:
-        # standing: (input position, forecast), recency order by (t, position)
-        standing = sorted(standing, key=lambda pf: (pf[1].t, pf[0]))
-        w = crowd_weights(len(standing))
-        if q.kind == "binary":
-            return weighted_median_of(np.array([f.value for _, f in standing]), w)
-        meds = np.array(
-            [
-                weighted_median_of(np.array([f.value[j] for _, f in standing]), w)
-                for j in range(q.n_options)
-            ]
-        )
-        return list(meds / meds.sum())
+    def pinball(q: Q, v: dict[str, float]) -> float:
+        losses = []
+        for name, x in v.items():
+            tau = int(name[1:]) / 100
+            d = float(q.outcome) - x
+            losses.append(max(tau * d, (tau - 1) * d))
+        return sum(losses) / len(losses) / q.range_width
 
-    out: dict[str, Any] = {"brier": {}, "ta": {}, "rel": {}, "cov": {}}
+    def crowd_value(q: Q, standing: list[tuple[int, F]]) -> Any:
+        # standing: (input position, forecast); the plain crowd takes them oldest first
+        values = [f.value for _, f in sorted(standing, key=lambda pf: (pf[1].t, pf[0]))]
+        if q.kind == "choice":
+            names = [str(j) for j in range(q.n_options)]
+            c = plain_crowd("choice", [dict(zip(names, v, strict=True)) for v in values], names)
+            return [c[n] for n in names]  # type: ignore[index]
+        return plain_crowd(q.kind, values)
+
+    def latest_by_person(fs: list[tuple[int, F]], until: float) -> dict[int, tuple[int, F]]:
+        latest: dict[int, tuple[int, F]] = {}
+        for i, f in fs:
+            if f.t <= until:
+                cur = latest.get(f.person)
+                if cur is None or (f.t, i) > (cur[1].t, cur[0]):
+                    latest[f.person] = (i, f)
+        return latest
+
+    out: dict[str, Any] = {"brier": {}, "ta": {}, "rel": {}, "cov": {}, "pinball": {}}
     for qi, q in enumerate(questions):
-        if q.kind == "numeric":
-            continue
         fs = [(i, f) for i, f in enumerate(forecasts) if f.q == qi and f.t < q.end]
+        finals = latest_by_person(fs, math.inf)
+        team_finals = [pf for p, pf in finals.items() if p != paper]
+        if q.kind == "numeric":
+            for p, (_, f) in finals.items():
+                out["pinball"].setdefault(p, []).append(pinball(q, f.value))
+            if team_finals:
+                c = crowd_value(q, team_finals)
+                out["pinball"].setdefault(crowd_id, []).append(pinball(q, c))
+            continue
+        for p, (_, f) in finals.items():
+            out["brier"].setdefault(p, []).append(value_brier(q, f.value))
+        if team_finals:
+            c = crowd_value(q, team_finals)
+            out["brier"].setdefault(crowd_id, []).append(value_brier(q, c))
         times = sorted({q.opens, q.end, *[max(f.t, q.opens) for _, f in fs]})
         times = [t for t in times if q.opens <= t <= q.end]
         acc: dict[int, list[float]] = {}
         for a, b_ in itertools.pairwise(times):
             if b_ <= a:
                 continue
-            mid = (a + b_) / 2
-            latest: dict[int, tuple[int, F]] = {}
-            for i, f in fs:
-                if f.t <= mid:
-                    cur = latest.get(f.person)
-                    if cur is None or (f.t, i) > (cur[1].t, cur[0]):
-                        latest[f.person] = (i, f)
+            latest = latest_by_person(fs, (a + b_) / 2)
+            team = [pf for pp, pf in latest.items() if pp != paper]
+            if team:
+                a_ = acc.setdefault(crowd_id, [0.0, 0.0, 0.0, 0.0])
+                a_[0] += value_brier(q, crowd_value(q, team)) * (b_ - a)
+                a_[1] += b_ - a
             for p, (_, f) in latest.items():
                 a_ = acc.setdefault(p, [0.0, 0.0, 0.0, 0.0])
                 a_[0] += value_brier(q, f.value) * (b_ - a)
@@ -355,29 +352,30 @@ def reference(questions: list[Q], forecasts: list[F], n_persons: int, paper: int
             out["cov"].setdefault(p, []).append(den / (q.end - q.opens))
             if rd > 0:
                 out["rel"].setdefault(p, []).append(rn / rd)
-        finals: dict[int, tuple[int, F]] = {}
-        for i, f in fs:
-            cur = finals.get(f.person)
-            if cur is None or (f.t, i) > (cur[1].t, cur[0]):
-                finals[f.person] = (i, f)
-        for p, (_, f) in finals.items():
-            out["brier"].setdefault(p, []).append(value_brier(q, f.value))
     return {k: {p: float(np.mean(v)) for p, v in d.items()} for k, d in out.items()}
 
 
-def random_case(rng: np.random.Generator) -> tuple[list[Q], list[F], int, int]:
+def random_case(
+    rng: np.random.Generator, n_forecasts: int = 40
+) -> tuple[list[Q], list[F], int, int]:
+    """Up to four questions of every kind, a few forecasters, coarse times (so ties) and
+    round values (so equal values)."""
     n_q = int(rng.integers(1, 5))
     n_p = int(rng.integers(1, 8))
     paper = int(rng.integers(-1, n_p))
     qs = []
     for _ in range(n_q):
-        if rng.random() < 0.6:
+        x = rng.random()
+        if x < 0.5:
             qs.append(Q("binary", "yes" if rng.random() < 0.5 else "no", 0.0, 10 * DAY))
-        else:
+        elif x < 0.85:
             k = int(rng.integers(2, 5))
             qs.append(Q("choice", int(rng.integers(0, k)), 0.0, 10 * DAY, n_options=k))
+        else:
+            outcome = float(np.round(rng.uniform(0, 100), 1))
+            qs.append(Q("numeric", outcome, 0.0, 10 * DAY, range_width=100.0))
     fs = []
-    for _ in range(int(rng.integers(0, 40))):
+    for _ in range(int(rng.integers(0, n_forecasts))):
         qi = int(rng.integers(0, n_q))
         # coarse times create ties; some before opens, some after the end
         t = (
@@ -386,17 +384,37 @@ def random_case(rng: np.random.Generator) -> tuple[list[Q], list[F], int, int]:
             else float(rng.uniform(-DAY, 11 * DAY))
         )
         q = qs[qi]
+        v: Any
         if q.kind == "binary":
-            v: Any = (
+            v = (
                 float(rng.choice([0.1, 0.3, 0.5, 0.7, 0.9]))
                 if rng.random() < 0.5
                 else float(rng.uniform(0.01, 0.99))
             )
-        else:
+        elif q.kind == "choice":
             x = rng.dirichlet(np.ones(q.n_options))
             v = list(np.round(x, 2) / np.round(x, 2).sum()) if rng.random() < 0.5 else list(x)
+        else:
+            given = ["p50", *[k for k in QUANTILES if k != "p50" and rng.random() < 0.5]]
+            xs = np.sort(np.round(rng.uniform(0, 100, len(given)), 0))
+            v = dict(zip([k for k in QUANTILES if k in given], xs.tolist(), strict=True))
         fs.append(F(qi, int(rng.integers(0, n_p)), t, v))
     return qs, fs, n_p, paper
+
+
+def assert_matches_reference(s: Scores, ref: dict[str, Any], n_p: int) -> None:
+    for p in range(n_p + 1):  # every person, and the crowd
+        for name, arr in (
+            ("brier", s.brier),
+            ("ta", s.brier_time_avg),
+            ("cov", s.coverage),
+            ("rel", s.relative_brier),
+            ("pinball", s.pinball),
+        ):
+            if p in ref[name]:
+                assert arr[p] == pytest.approx(ref[name][p], abs=1e-9), (name, p)
+            else:
+                assert math.isnan(arr[p]), (name, p)
 
 
 @pytest.mark.parametrize("seed", range(150))
@@ -404,18 +422,7 @@ def test_vectorised_matches_brute_force(seed: int) -> None:
     rng = np.random.default_rng(seed)
     qs, fs, n_p, paper = random_case(rng)
     s = run(qs, fs, n_p, paper=paper)
-    ref = reference(qs, fs, n_p, paper)
-    for p in range(n_p):
-        for name, arr in (
-            ("brier", s.brier),
-            ("ta", s.brier_time_avg),
-            ("cov", s.coverage),
-            ("rel", s.relative_brier),
-        ):
-            if p in ref[name]:
-                assert arr[p] == pytest.approx(ref[name][p], abs=1e-9), (name, p)
-            else:
-                assert math.isnan(arr[p]), (name, p)
+    assert_matches_reference(s, reference(qs, fs, n_p, paper), n_p)
 
 
 def test_large_crowd_leave_one_out_matches_brute_force() -> None:
@@ -429,10 +436,7 @@ def test_large_crowd_leave_one_out_matches_brute_force() -> None:
         fs.append(F(0, p, t, float(rng.uniform(0.01, 0.99))))
         fs.append(F(1, p, t, list(rng.dirichlet(np.ones(3)))))
     s = run(qs, fs, 40, paper=0)
-    ref = reference(qs, fs, 40, 0)
-    for p in range(40):
-        if p in ref["rel"]:
-            assert s.relative_brier[p] == pytest.approx(ref["rel"][p], abs=1e-9)
+    assert_matches_reference(s, reference(qs, fs, 40, 0), 40)
 
 
 # --------------------------------------------------------------------------------------
@@ -483,16 +487,6 @@ def test_murphy_terms_bound_and_identity(ps: list[float], ys: list[bool], bins: 
     rel, res, unc = murphy(centres, y, bins)
     assert rel >= -1e-12 and res >= -1e-12 and 0 <= unc <= 0.5 + 1e-12
     assert rel - res + unc == pytest.approx(float(np.mean(brier_binary(centres, y))), abs=1e-9)
-
-
-@settings(max_examples=60, deadline=None)
-@given(
-    vals=st.lists(st.floats(0.0, 1.0), min_size=1, max_size=30),
-)
-def test_weighted_median_within_range(vals: list[float]) -> None:
-    v = np.array(vals)
-    m = weighted_median_of(v, crowd_weights(v.size))
-    assert v.min() - 1e-12 <= m <= v.max() + 1e-12
 
 
 @settings(max_examples=40, deadline=None)
