@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from forecasts.scoring import (
     BINARY,
     CHOICE,
     NUMERIC,
+    Chunking,
     ForecastArrays,
     QuestionArrays,
     Scores,
@@ -105,10 +107,17 @@ def build(questions: list[Q], forecasts: list[F]) -> tuple[QuestionArrays, Forec
 
 
 def run(
-    questions: list[Q], forecasts: list[F], n_persons: int, paper: int = -1, bins: int = 10
+    questions: list[Q],
+    forecasts: list[F],
+    n_persons: int,
+    paper: int = -1,
+    bins: int = 10,
+    chunking: Chunking | None = None,
 ) -> Scores:
     qa, fa = build(questions, forecasts)
-    return score(qa, fa, n_persons, paper=paper, bins=bins)
+    if chunking is None:
+        return score(qa, fa, n_persons, paper=paper, bins=bins)
+    return score(qa, fa, n_persons, paper=paper, bins=bins, chunking=chunking)
 
 
 # --------------------------------------------------------------------------------------
@@ -191,6 +200,49 @@ def test_murphy_identity_with_equal_forecasts_in_bins() -> None:
     assert unc == pytest.approx(2 * 0.625 * 0.375)
 
 
+def test_murphy_terms_by_hand() -> None:
+    """Ten binary forecasts in four of ten bins, not equal within a bin, so each term is
+    checked on its own (the identity with Brier does not hold here)."""
+    p = [0.1, 0.15, 0.1, 0.7, 0.75, 0.8, 0.7, 0.95, 0.95, 0.9]
+    y = [0, 0, 1, 1, 1, 0, 1, 1, 1, 1]
+    # bin [0.1, 0.2): 0.1, 0.15, 0.1 -> n 3, mean forecast 0.35/3, observed 1/3
+    # bin [0.7, 0.8): 0.7, 0.75, 0.7 -> n 3, mean forecast 2.15/3, observed 1
+    # bin [0.8, 0.9): 0.8            -> n 1, mean forecast 0.8, observed 0
+    # bin [0.9, 1.0]: 0.95, 0.95, 0.9 -> n 3, mean forecast 2.8/3, observed 1
+    # overall observed 7/10
+    reliability = (
+        2
+        * (
+            3 * (0.35 / 3 - 1 / 3) ** 2
+            + 3 * (2.15 / 3 - 1) ** 2
+            + 1 * (0.8 - 0) ** 2
+            + 3 * (2.8 / 3 - 1) ** 2
+        )
+        / 10
+    )
+    resolution = (
+        2
+        * (3 * (1 / 3 - 0.7) ** 2 + 3 * (1 - 0.7) ** 2 + 1 * (0 - 0.7) ** 2 + 3 * (1 - 0.7) ** 2)
+        / 10
+    )
+    uncertainty = 2 * 0.7 * 0.3
+    assert (reliability, resolution, uncertainty) == pytest.approx(
+        (0.207, 0.2866667, 0.42), abs=1e-7
+    )
+    got = murphy(np.array(p), np.array(y, dtype=float), 10)
+    assert got == pytest.approx((reliability, resolution, uncertainty), abs=1e-12)
+    # The same through the scorer: one question per forecast.
+    s = run(
+        [Q("binary", "yes" if o else "no") for o in y],
+        [F(i, 0, 0.0, x) for i, x in enumerate(p)],
+        1,
+    )
+    assert (s.reliability[0], s.resolution[0], s.uncertainty[0]) == pytest.approx(
+        (reliability, resolution, uncertainty), abs=1e-12
+    )
+    assert s.cal_n[0].tolist() == [0, 3, 0, 0, 0, 0, 0, 3, 1, 3]
+
+
 def test_pinball_loss() -> None:
     q = np.array([[1.0, 2.0, 3.0, 4.0, 5.0]])
     # y = 3.5: losses 0.1*2.5, 0.25*1.5, 0.5*0.5, 0.25*0.5, 0.1*1.5
@@ -214,6 +266,26 @@ def test_numeric_scores() -> None:
     assert (s.inside_80[0], s.n_80[0]) == (1, 2)
     assert (s.inside_50[0], s.n_50[0]) == (1, 1)
     assert math.isnan(s.brier[0])
+
+
+def test_crowd_quantiles_given_by_some_keep_the_weights_computed_for_everyone() -> None:
+    """The crowd of four final forecasts where only the oldest and the third give p10 and
+    p90 (tests/test_crowd.py works it by hand): p10 = 3, p50 = 14, p90 = 30. Weights
+    recomputed for those two would give p10 = 2 and p90 = 25, leaving the outcome 27
+    outside the crowd's 80% interval."""
+    q = Q("numeric", 27.0, range_width=100.0)
+    fs = [
+        F(0, 0, 1 * DAY, {"p10": 1.0, "p50": 10.0, "p90": 20.0}),
+        F(0, 1, 2 * DAY, {"p50": 12.0}),
+        F(0, 2, 3 * DAY, {"p10": 3.0, "p50": 14.0, "p90": 30.0}),
+        F(0, 3, 4 * DAY, {"p50": 16.0}),
+        F(0, 4, 0.0, {"p10": 0.0, "p50": 50.0, "p90": 100.0}),  # the paper: not in the crowd
+    ]
+    s = run([q], fs, 5, paper=4)
+    # pinball: p10 = 3 -> 0.1 * 24; p50 = 14 -> 0.5 * 13; p90 = 30 -> (0.9 - 1) * -3
+    expected = (0.1 * 24 + 0.5 * 13 + 0.1 * 3) / 3 / 100
+    assert s.pinball[s.crowd] == pytest.approx(expected)
+    assert (s.inside_80[s.crowd], s.n_80[s.crowd]) == (1, 1)
 
 
 def test_annulled_and_empty_inputs_do_not_crash() -> None:
@@ -417,16 +489,78 @@ def assert_matches_reference(s: Scores, ref: dict[str, Any], n_p: int) -> None:
                 assert math.isnan(arr[p]), (name, p)
 
 
+# The crowd over time splits its rows into chunks; a chunk may start in the middle of a
+# question, carrying over the forecasts standing there. Tiny chunks make that happen
+# everywhere: one or two rows per chunk (TINY), or a few rows across question boundaries
+# on two threads (SMALL).
+TINY = Chunking(elements=7, min_rows=1, threads=1)
+SMALL = Chunking(elements=40, min_rows=3, threads=2)
+CHUNKINGS = [
+    pytest.param(None, id="default"),
+    pytest.param(TINY, id="tiny"),
+    pytest.param(SMALL, id="small"),
+]
+
+
+@pytest.mark.parametrize("chunking", CHUNKINGS)
 @pytest.mark.parametrize("seed", range(150))
-def test_vectorised_matches_brute_force(seed: int) -> None:
-    rng = np.random.default_rng(seed)
-    qs, fs, n_p, paper = random_case(rng)
-    s = run(qs, fs, n_p, paper=paper)
-    assert_matches_reference(s, reference(qs, fs, n_p, paper), n_p)
+def test_vectorised_matches_brute_force(seed: int, chunking: Chunking | None) -> None:
+    qs, fs, n_p, paper, ref = random_case_and_reference(seed)
+    s = run(qs, fs, n_p, paper=paper, chunking=chunking)
+    assert_matches_reference(s, ref, n_p)
 
 
-def test_large_crowd_leave_one_out_matches_brute_force() -> None:
-    # Many forecasters on one question, so the recency weights and the walk really matter.
+@functools.cache
+def random_case_and_reference(seed: int) -> tuple[list[Q], list[F], int, int, dict[str, Any]]:
+    """Computed once per seed for all chunkings (the brute force is the slow part)."""
+    qs, fs, n_p, paper = random_case(np.random.default_rng(seed))
+    return qs, fs, n_p, paper, reference(qs, fs, n_p, paper)
+
+
+def busy_case() -> tuple[list[Q], list[F]]:
+    """One question of each kind, a dozen forecasters (12 is the paper) updating often,
+    at coarse times (ties) with round values (equal values)."""
+    rng = np.random.default_rng(11)
+    qs = [
+        Q("binary", "yes", 0.0, 20 * DAY),
+        Q("choice", 2, 0.0, 20 * DAY, n_options=4),
+        Q("numeric", 42.0, 0.0, 20 * DAY, range_width=100.0),
+    ]
+    fs = []
+    for _ in range(60):
+        p = int(rng.integers(0, 13))
+        t = float(rng.integers(-1, 21)) * DAY / 2
+        fs.append(F(0, p, t, float(rng.choice([0.2, 0.4, 0.5, 0.6, 0.8]))))
+        fs.append(F(1, p, t, list(np.round(rng.dirichlet(np.ones(4)), 3))))
+        fs.append(F(2, p, t, {"p10": 30.0, "p50": float(rng.integers(35, 50)), "p90": 70.0}))
+    return qs, fs
+
+
+@pytest.mark.parametrize("chunking", CHUNKINGS)
+def test_questions_spanning_many_chunks_match_brute_force(chunking: Chunking | None) -> None:
+    """With small chunks, every question's rows are spread over many chunks, which start
+    with the forecasts standing on the question carried over."""
+    qs, fs = busy_case()
+    s = run(qs, fs, 13, paper=12, chunking=chunking)
+    if chunking is not None:
+        assert s.extra["chunks_inside_a_question"] >= 10
+    assert_matches_reference(s, reference(qs, fs, 13, 12), 13)
+
+
+@pytest.mark.parametrize(
+    "chunking", [pytest.param(None, id="default"), pytest.param(TINY, id="tiny")]
+)
+def test_large_crowd_leave_one_out_matches_brute_force(chunking: Chunking | None) -> None:
+    qs, fs, ref = large_crowd_and_reference()
+    s = run(qs, fs, 40, paper=0, chunking=chunking)
+    assert s.extra["walked_pairs"] > 0
+    assert_matches_reference(s, ref, 40)
+
+
+@functools.cache
+def large_crowd_and_reference() -> tuple[list[Q], list[F], dict[str, Any]]:
+    """Many forecasters on one question, so the recency weights and the walk really
+    matter."""
     rng = np.random.default_rng(7)
     qs = [Q("binary", "yes", 0.0, 30 * DAY), Q("choice", 1, 0.0, 30 * DAY, n_options=3)]
     fs = []
@@ -435,8 +569,32 @@ def test_large_crowd_leave_one_out_matches_brute_force() -> None:
         t = float(rng.uniform(0, 30 * DAY))
         fs.append(F(0, p, t, float(rng.uniform(0.01, 0.99))))
         fs.append(F(1, p, t, list(rng.dirichlet(np.ones(3)))))
-    s = run(qs, fs, 40, paper=0)
-    assert_matches_reference(s, reference(qs, fs, 40, 0), 40)
+    return qs, fs, reference(qs, fs, 40, 0)
+
+
+def test_chunking_never_changes_a_result() -> None:
+    rng = np.random.default_rng(5)
+    qs, fs, n_p, paper = random_case(rng, n_forecasts=400)
+    default = run(qs, fs, n_p, paper=paper)
+    for chunking in (TINY, SMALL):
+        s = run(qs, fs, n_p, paper=paper, chunking=chunking)
+        for name in ("brier", "brier_time_avg", "coverage", "relative_brier", "pinball"):
+            assert np.allclose(
+                getattr(s, name), getattr(default, name), rtol=0, atol=1e-12, equal_nan=True
+            )
+
+
+def test_without_the_crowd_over_time_only_its_scores_are_undefined() -> None:
+    qa, fa = build(*busy_case())
+    full = score(qa, fa, 13, paper=12)
+    bare = score(qa, fa, 13, paper=12, crowd_over_time=False)
+    assert np.all(np.isnan(bare.relative_brier)) and np.count_nonzero(full.n_relative) == 11
+    assert math.isnan(bare.brier_time_avg[13]) and bare.n_time_avg[13] == 0
+    assert full.n_time_avg[13] == 2
+    assert np.array_equal(bare.brier_time_avg[:13], full.brier_time_avg[:13], equal_nan=True)
+    for name in ("brier", "log_score", "pinball", "cal_n", "reliability"):
+        assert np.array_equal(getattr(bare, name), getattr(full, name), equal_nan=True)
+    assert bare.extra["crowd_pairs"] == 0 < full.extra["crowd_pairs"]
 
 
 # --------------------------------------------------------------------------------------
