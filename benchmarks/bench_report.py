@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from forecasts import report as report_mod  # noqa: E402
 from forecasts import scoring  # noqa: E402
+from forecasts.domain.values import QUANTILES  # noqa: E402
 from forecasts.scoring import BINARY, CHOICE, NUMERIC, ForecastArrays, QuestionArrays  # noqa: E402
 
 DAY = 86400.0
@@ -322,11 +323,7 @@ def fill_sqlite(path: Path, data: dict[str, Any]) -> None:
             row = fa.quantiles[fa.quantile_row[i]]
             values.append(
                 json.dumps(
-                    {
-                        n: float(x)
-                        for n, x in zip(scoring.QUANTILE_NAMES, row, strict=True)
-                        if not np.isnan(x)
-                    }
+                    {n: float(x) for n, x in zip(QUANTILES, row, strict=True) if not np.isnan(x)}
                 )
             )
     rec = "2026-01-01 00:00:00.000000"
@@ -385,16 +382,25 @@ def main() -> None:
     if args.load_only:
         load_only(Path(args.load_only), args.repeat)
         return
-    if args.threads is not None:
-        scoring.CROWD_THREADS = args.threads
+    chunking = scoring.Chunking(
+        threads=scoring.CROWD_THREADS if args.threads is None else args.threads
+    )
 
     data = synth(args.questions, args.people, args.forecasts, args.participants)
     qa, fa = data["questions"], data["forecasts"]
     handles = [f"analyst{i:03d}" for i in range(args.people)] + ["paper"]
     rss_after_data = rss_mb()
 
-    def full_report() -> dict[str, Any]:
-        s = scoring.score(qa, fa, data["n_persons"], paper=data["paper"], bins=10)
+    def full_report(crowd_over_time: bool = True) -> dict[str, Any]:
+        s = scoring.score(
+            qa,
+            fa,
+            data["n_persons"],
+            paper=data["paper"],
+            bins=10,
+            crowd_over_time=crowd_over_time,
+            chunking=chunking,
+        )
         rep = report_mod.scores_to_dict(s, handles=handles, paper=data["paper"], as_of="bench")
         json.dumps(rep, allow_nan=False)
         return rep
@@ -413,16 +419,14 @@ def main() -> None:
         cpu_all.append(time.process_time() - c0)
     bare_s = statistics.median(bare_all)
     rep_s = statistics.median(rep_all)
-    s = scoring.score(qa, fa, data["n_persons"], paper=data["paper"], bins=10)
+    s = scoring.score(qa, fa, data["n_persons"], paper=data["paper"], bins=10, chunking=chunking)
     peak_compute = rss_mb()
 
-    # Diagnostic: the same report without the exact leave-one-out crowd (relative Brier).
-    real = scoring._crowd_over_time
-    scoring._crowd_over_time = lambda *a, **k: _no_crowd(qa, *a)  # type: ignore[assignment]
-    try:
-        no_crowd_s = statistics.median(timed(full_report, 1)[0] for _ in range(args.repeat))
-    finally:
-        scoring._crowd_over_time = real  # type: ignore[assignment]
+    # Diagnostic: the same report without the crowd over time (its leave-one-out crowd
+    # behind relative Brier is the costly part).
+    no_crowd_s = statistics.median(
+        timed(lambda: full_report(crowd_over_time=False), 1)[0] for _ in range(args.repeat)
+    )
 
     load_s = None
     load_all: list[float] = []
@@ -456,7 +460,7 @@ def main() -> None:
             "load_average": os.getloadavg(),
             "python": platform.python_version(),
             "numpy": np.__version__,
-            "crowd_threads": scoring.CROWD_THREADS,
+            "crowd_threads": chunking.threads,
         },
         "size": {
             "questions": args.questions,
@@ -534,19 +538,6 @@ def load_only(path: Path, repeat: int) -> None:
                 "forecasts": len(hist.forecasts),
             }
         )
-    )
-
-
-def _no_crowd(qa: QuestionArrays, *args: Any) -> Any:
-    n_q = len(qa)
-    n_qp = args[9]
-    return scoring._CrowdAcc(
-        rel_num=np.zeros(n_qp),
-        rel_den=np.zeros(n_qp),
-        paper_num=np.zeros(n_q),
-        paper_den=np.zeros(n_q),
-        crowd_num=np.zeros(n_q),
-        crowd_den=np.zeros(n_q),
     )
 
 

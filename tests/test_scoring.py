@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from dataclasses import dataclass
@@ -13,24 +14,24 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from forecasts import scoring
+from forecasts.crowd import crowd as plain_crowd
+from forecasts.domain.values import QUANTILES
 from forecasts.scoring import (
     BINARY,
     CHOICE,
     NUMERIC,
+    Chunking,
     ForecastArrays,
     QuestionArrays,
     Scores,
     baseline_score,
     brier_binary,
     brier_choice,
-    crowd_weights,
     log_score,
     murphy,
     pinball_loss,
     score,
-    segmented_weighted_median,
     time_average,
-    weighted_median_of,
     wilson_interval,
 )
 
@@ -89,7 +90,7 @@ def build(questions: list[Q], forecasts: list[F]) -> tuple[QuestionArrays, Forec
             crow.append(-1)
         if kind == "numeric":
             nrow.append(len(quants))
-            quants.append([f.value.get(k, math.nan) for k in scoring.QUANTILE_NAMES])
+            quants.append([f.value.get(k, math.nan) for k in QUANTILES])
         else:
             nrow.append(-1)
     fa = ForecastArrays(
@@ -106,10 +107,17 @@ def build(questions: list[Q], forecasts: list[F]) -> tuple[QuestionArrays, Forec
 
 
 def run(
-    questions: list[Q], forecasts: list[F], n_persons: int, paper: int = -1, bins: int = 10
+    questions: list[Q],
+    forecasts: list[F],
+    n_persons: int,
+    paper: int = -1,
+    bins: int = 10,
+    chunking: Chunking | None = None,
 ) -> Scores:
     qa, fa = build(questions, forecasts)
-    return score(qa, fa, n_persons, paper=paper, bins=bins)
+    if chunking is None:
+        return score(qa, fa, n_persons, paper=paper, bins=bins)
+    return score(qa, fa, n_persons, paper=paper, bins=bins, chunking=chunking)
 
 
 # --------------------------------------------------------------------------------------
@@ -192,6 +200,49 @@ def test_murphy_identity_with_equal_forecasts_in_bins() -> None:
     assert unc == pytest.approx(2 * 0.625 * 0.375)
 
 
+def test_murphy_terms_by_hand() -> None:
+    """Ten binary forecasts in four of ten bins, not equal within a bin, so each term is
+    checked on its own (the identity with Brier does not hold here)."""
+    p = [0.1, 0.15, 0.1, 0.7, 0.75, 0.8, 0.7, 0.95, 0.95, 0.9]
+    y = [0, 0, 1, 1, 1, 0, 1, 1, 1, 1]
+    # bin [0.1, 0.2): 0.1, 0.15, 0.1 -> n 3, mean forecast 0.35/3, observed 1/3
+    # bin [0.7, 0.8): 0.7, 0.75, 0.7 -> n 3, mean forecast 2.15/3, observed 1
+    # bin [0.8, 0.9): 0.8            -> n 1, mean forecast 0.8, observed 0
+    # bin [0.9, 1.0]: 0.95, 0.95, 0.9 -> n 3, mean forecast 2.8/3, observed 1
+    # overall observed 7/10
+    reliability = (
+        2
+        * (
+            3 * (0.35 / 3 - 1 / 3) ** 2
+            + 3 * (2.15 / 3 - 1) ** 2
+            + 1 * (0.8 - 0) ** 2
+            + 3 * (2.8 / 3 - 1) ** 2
+        )
+        / 10
+    )
+    resolution = (
+        2
+        * (3 * (1 / 3 - 0.7) ** 2 + 3 * (1 - 0.7) ** 2 + 1 * (0 - 0.7) ** 2 + 3 * (1 - 0.7) ** 2)
+        / 10
+    )
+    uncertainty = 2 * 0.7 * 0.3
+    assert (reliability, resolution, uncertainty) == pytest.approx(
+        (0.207, 0.2866667, 0.42), abs=1e-7
+    )
+    got = murphy(np.array(p), np.array(y, dtype=float), 10)
+    assert got == pytest.approx((reliability, resolution, uncertainty), abs=1e-12)
+    # The same through the scorer: one question per forecast.
+    s = run(
+        [Q("binary", "yes" if o else "no") for o in y],
+        [F(i, 0, 0.0, x) for i, x in enumerate(p)],
+        1,
+    )
+    assert (s.reliability[0], s.resolution[0], s.uncertainty[0]) == pytest.approx(
+        (reliability, resolution, uncertainty), abs=1e-12
+    )
+    assert s.cal_n[0].tolist() == [0, 3, 0, 0, 0, 0, 0, 3, 1, 3]
+
+
 def test_pinball_loss() -> None:
     q = np.array([[1.0, 2.0, 3.0, 4.0, 5.0]])
     # y = 3.5: losses 0.1*2.5, 0.25*1.5, 0.5*0.5, 0.25*0.5, 0.1*1.5
@@ -217,6 +268,26 @@ def test_numeric_scores() -> None:
     assert math.isnan(s.brier[0])
 
 
+def test_crowd_quantiles_given_by_some_keep_the_weights_computed_for_everyone() -> None:
+    """The crowd of four final forecasts where only the oldest and the third give p10 and
+    p90 (tests/test_crowd.py works it by hand): p10 = 3, p50 = 14, p90 = 30. Weights
+    recomputed for those two would give p10 = 2 and p90 = 25, leaving the outcome 27
+    outside the crowd's 80% interval."""
+    q = Q("numeric", 27.0, range_width=100.0)
+    fs = [
+        F(0, 0, 1 * DAY, {"p10": 1.0, "p50": 10.0, "p90": 20.0}),
+        F(0, 1, 2 * DAY, {"p50": 12.0}),
+        F(0, 2, 3 * DAY, {"p10": 3.0, "p50": 14.0, "p90": 30.0}),
+        F(0, 3, 4 * DAY, {"p50": 16.0}),
+        F(0, 4, 0.0, {"p10": 0.0, "p50": 50.0, "p90": 100.0}),  # the paper: not in the crowd
+    ]
+    s = run([q], fs, 5, paper=4)
+    # pinball: p10 = 3 -> 0.1 * 24; p50 = 14 -> 0.5 * 13; p90 = 30 -> (0.9 - 1) * -3
+    expected = (0.1 * 24 + 0.5 * 13 + 0.1 * 3) / 3 / 100
+    assert s.pinball[s.crowd] == pytest.approx(expected)
+    assert (s.inside_80[s.crowd], s.n_80[s.crowd]) == (1, 1)
+
+
 def test_annulled_and_empty_inputs_do_not_crash() -> None:
     s = run([], [], 3)
     assert s.questions.tolist() == [0, 0, 0, 0]
@@ -232,36 +303,6 @@ def test_bins_must_be_positive() -> None:
 
 # --------------------------------------------------------------------------------------
 # Crowd
-
-
-def test_crowd_weights() -> None:
-    assert crowd_weights(2).tolist() == [1.0, 1.0]
-    w = crowd_weights(4)
-    assert w[-1] == pytest.approx(1.0)
-    assert w[0] == pytest.approx(math.exp(1 - 2))
-
-
-def test_weighted_median_rules() -> None:
-    assert weighted_median_of(np.array([0.2, 0.8]), np.ones(2)) == pytest.approx(0.5)
-    assert weighted_median_of(np.array([0.2, 0.4, 0.9]), np.ones(3)) == pytest.approx(0.4)
-    # The newest forecast dominates: weights e^(1-2), e^(sqrt2-2), e^(sqrt3-2), 1
-    v = np.array([0.1, 0.2, 0.3, 0.9])
-    assert weighted_median_of(v, crowd_weights(4)) == pytest.approx(0.3)
-
-
-def test_segmented_weighted_median_matches_scalar() -> None:
-    rng = np.random.default_rng(1)
-    seg = rng.integers(0, 30, 400)
-    vals = rng.random(400)
-    rec = rng.random(400)
-    got = segmented_weighted_median(seg, vals, rec, 31)
-    for s_ in range(31):
-        m = seg == s_
-        if not m.any():
-            assert math.isnan(got[s_])
-            continue
-        o = np.argsort(rec[m], kind="stable")
-        assert got[s_] == pytest.approx(weighted_median_of(vals[m][o], crowd_weights(int(m.sum()))))
 
 
 def test_relative_brier_two_forecasters_by_hand() -> None:
@@ -298,10 +339,15 @@ def test_paper_is_not_in_the_crowd() -> None:
 
 
 # --------------------------------------------------------------------------------------
-# Brute-force reference: evaluate every elementary interval directly.
+# Brute-force reference: evaluate every elementary interval directly, with the plain
+# crowd (forecasts.crowd.crowd, one question at a time).
 
 
 def reference(questions: list[Q], forecasts: list[F], n_persons: int, paper: int) -> dict[str, Any]:
+    """Per scorer (the crowd is scorer ``n_persons``): final Brier, time-averaged Brier,
+    coverage, relative Brier and scaled pinball loss, each a mean over questions."""
+    crowd_id = n_persons
+
     def value_brier(q: Q, v: Any) -> float:
         if q.kind == "binary":
             return 2 * (v - (1.0 if q.outcome == "yes" else 0.0)) ** 2
@@ -309,38 +355,61 @@ def reference(questions: list[Q], forecasts: list[F], n_persons: int, paper: int
         ind[int(q.outcome)] = 1
         return float(np.sum((np.array(v) - ind) ** 2))
 
-    def crowd_value(q: Q, standing: list[tuple[int, F]]) -> Any:
-        # standing: (input position, forecast), recency order by (t, position)
-        standing = sorted(standing, key=lambda pf: (pf[1].t, pf[0]))
-        w = crowd_weights(len(standing))
-        if q.kind == "binary":
-            return weighted_median_of(np.array([f.value for _, f in standing]), w)
-        meds = np.array(
-            [
-                weighted_median_of(np.array([f.value[j] for _, f in standing]), w)
-                for j in range(q.n_options)
-            ]
-        )
-        return list(meds / meds.sum())
+    def pinball(q: Q, v: dict[str, float]) -> float:
+        losses = []
+        for name, x in v.items():
+            tau = int(name[1:]) / 100
+            d = float(q.outcome) - x
+            losses.append(max(tau * d, (tau - 1) * d))
+        return sum(losses) / len(losses) / q.range_width
 
-    out: dict[str, Any] = {"brier": {}, "ta": {}, "rel": {}, "cov": {}}
+    def crowd_value(q: Q, standing: list[tuple[int, F]]) -> Any:
+        # standing: (input position, forecast); the plain crowd takes them oldest first
+        values = [f.value for _, f in sorted(standing, key=lambda pf: (pf[1].t, pf[0]))]
+        if q.kind == "choice":
+            names = [str(j) for j in range(q.n_options)]
+            c = plain_crowd("choice", [dict(zip(names, v, strict=True)) for v in values], names)
+            return [c[n] for n in names]  # type: ignore[index]
+        return plain_crowd(q.kind, values)
+
+    def latest_by_person(fs: list[tuple[int, F]], until: float) -> dict[int, tuple[int, F]]:
+        latest: dict[int, tuple[int, F]] = {}
+        for i, f in fs:
+            if f.t <= until:
+                cur = latest.get(f.person)
+                if cur is None or (f.t, i) > (cur[1].t, cur[0]):
+                    latest[f.person] = (i, f)
+        return latest
+
+    out: dict[str, Any] = {"brier": {}, "ta": {}, "rel": {}, "cov": {}, "pinball": {}}
     for qi, q in enumerate(questions):
-        if q.kind == "numeric":
-            continue
         fs = [(i, f) for i, f in enumerate(forecasts) if f.q == qi and f.t < q.end]
+        finals = latest_by_person(fs, math.inf)
+        team_finals = [pf for p, pf in finals.items() if p != paper]
+        if q.kind == "numeric":
+            for p, (_, f) in finals.items():
+                out["pinball"].setdefault(p, []).append(pinball(q, f.value))
+            if team_finals:
+                c = crowd_value(q, team_finals)
+                out["pinball"].setdefault(crowd_id, []).append(pinball(q, c))
+            continue
+        for p, (_, f) in finals.items():
+            out["brier"].setdefault(p, []).append(value_brier(q, f.value))
+        if team_finals:
+            c = crowd_value(q, team_finals)
+            out["brier"].setdefault(crowd_id, []).append(value_brier(q, c))
         times = sorted({q.opens, q.end, *[max(f.t, q.opens) for _, f in fs]})
         times = [t for t in times if q.opens <= t <= q.end]
         acc: dict[int, list[float]] = {}
         for a, b_ in itertools.pairwise(times):
             if b_ <= a:
                 continue
-            mid = (a + b_) / 2
-            latest: dict[int, tuple[int, F]] = {}
-            for i, f in fs:
-                if f.t <= mid:
-                    cur = latest.get(f.person)
-                    if cur is None or (f.t, i) > (cur[1].t, cur[0]):
-                        latest[f.person] = (i, f)
+            latest = latest_by_person(fs, (a + b_) / 2)
+            team = [pf for pp, pf in latest.items() if pp != paper]
+            if team:
+                a_ = acc.setdefault(crowd_id, [0.0, 0.0, 0.0, 0.0])
+                a_[0] += value_brier(q, crowd_value(q, team)) * (b_ - a)
+                a_[1] += b_ - a
             for p, (_, f) in latest.items():
                 a_ = acc.setdefault(p, [0.0, 0.0, 0.0, 0.0])
                 a_[0] += value_brier(q, f.value) * (b_ - a)
@@ -355,29 +424,30 @@ def reference(questions: list[Q], forecasts: list[F], n_persons: int, paper: int
             out["cov"].setdefault(p, []).append(den / (q.end - q.opens))
             if rd > 0:
                 out["rel"].setdefault(p, []).append(rn / rd)
-        finals: dict[int, tuple[int, F]] = {}
-        for i, f in fs:
-            cur = finals.get(f.person)
-            if cur is None or (f.t, i) > (cur[1].t, cur[0]):
-                finals[f.person] = (i, f)
-        for p, (_, f) in finals.items():
-            out["brier"].setdefault(p, []).append(value_brier(q, f.value))
     return {k: {p: float(np.mean(v)) for p, v in d.items()} for k, d in out.items()}
 
 
-def random_case(rng: np.random.Generator) -> tuple[list[Q], list[F], int, int]:
+def random_case(
+    rng: np.random.Generator, n_forecasts: int = 40
+) -> tuple[list[Q], list[F], int, int]:
+    """Up to four questions of every kind, a few forecasters, coarse times (so ties) and
+    round values (so equal values)."""
     n_q = int(rng.integers(1, 5))
     n_p = int(rng.integers(1, 8))
     paper = int(rng.integers(-1, n_p))
     qs = []
     for _ in range(n_q):
-        if rng.random() < 0.6:
+        x = rng.random()
+        if x < 0.5:
             qs.append(Q("binary", "yes" if rng.random() < 0.5 else "no", 0.0, 10 * DAY))
-        else:
+        elif x < 0.85:
             k = int(rng.integers(2, 5))
             qs.append(Q("choice", int(rng.integers(0, k)), 0.0, 10 * DAY, n_options=k))
+        else:
+            outcome = float(np.round(rng.uniform(0, 100), 1))
+            qs.append(Q("numeric", outcome, 0.0, 10 * DAY, range_width=100.0))
     fs = []
-    for _ in range(int(rng.integers(0, 40))):
+    for _ in range(int(rng.integers(0, n_forecasts))):
         qi = int(rng.integers(0, n_q))
         # coarse times create ties; some before opens, some after the end
         t = (
@@ -386,31 +456,32 @@ def random_case(rng: np.random.Generator) -> tuple[list[Q], list[F], int, int]:
             else float(rng.uniform(-DAY, 11 * DAY))
         )
         q = qs[qi]
+        v: Any
         if q.kind == "binary":
-            v: Any = (
+            v = (
                 float(rng.choice([0.1, 0.3, 0.5, 0.7, 0.9]))
                 if rng.random() < 0.5
                 else float(rng.uniform(0.01, 0.99))
             )
-        else:
+        elif q.kind == "choice":
             x = rng.dirichlet(np.ones(q.n_options))
             v = list(np.round(x, 2) / np.round(x, 2).sum()) if rng.random() < 0.5 else list(x)
+        else:
+            given = ["p50", *[k for k in QUANTILES if k != "p50" and rng.random() < 0.5]]
+            xs = np.sort(np.round(rng.uniform(0, 100, len(given)), 0))
+            v = dict(zip([k for k in QUANTILES if k in given], xs.tolist(), strict=True))
         fs.append(F(qi, int(rng.integers(0, n_p)), t, v))
     return qs, fs, n_p, paper
 
 
-@pytest.mark.parametrize("seed", range(150))
-def test_vectorised_matches_brute_force(seed: int) -> None:
-    rng = np.random.default_rng(seed)
-    qs, fs, n_p, paper = random_case(rng)
-    s = run(qs, fs, n_p, paper=paper)
-    ref = reference(qs, fs, n_p, paper)
-    for p in range(n_p):
+def assert_matches_reference(s: Scores, ref: dict[str, Any], n_p: int) -> None:
+    for p in range(n_p + 1):  # every person, and the crowd
         for name, arr in (
             ("brier", s.brier),
             ("ta", s.brier_time_avg),
             ("cov", s.coverage),
             ("rel", s.relative_brier),
+            ("pinball", s.pinball),
         ):
             if p in ref[name]:
                 assert arr[p] == pytest.approx(ref[name][p], abs=1e-9), (name, p)
@@ -418,8 +489,78 @@ def test_vectorised_matches_brute_force(seed: int) -> None:
                 assert math.isnan(arr[p]), (name, p)
 
 
-def test_large_crowd_leave_one_out_matches_brute_force() -> None:
-    # Many forecasters on one question, so the recency weights and the walk really matter.
+# The crowd over time splits its rows into chunks; a chunk may start in the middle of a
+# question, carrying over the forecasts standing there. Tiny chunks make that happen
+# everywhere: one or two rows per chunk (TINY), or a few rows across question boundaries
+# on two threads (SMALL).
+TINY = Chunking(elements=7, min_rows=1, threads=1)
+SMALL = Chunking(elements=40, min_rows=3, threads=2)
+CHUNKINGS = [
+    pytest.param(None, id="default"),
+    pytest.param(TINY, id="tiny"),
+    pytest.param(SMALL, id="small"),
+]
+
+
+@pytest.mark.parametrize("chunking", CHUNKINGS)
+@pytest.mark.parametrize("seed", range(150))
+def test_vectorised_matches_brute_force(seed: int, chunking: Chunking | None) -> None:
+    qs, fs, n_p, paper, ref = random_case_and_reference(seed)
+    s = run(qs, fs, n_p, paper=paper, chunking=chunking)
+    assert_matches_reference(s, ref, n_p)
+
+
+@functools.cache
+def random_case_and_reference(seed: int) -> tuple[list[Q], list[F], int, int, dict[str, Any]]:
+    """Computed once per seed for all chunkings (the brute force is the slow part)."""
+    qs, fs, n_p, paper = random_case(np.random.default_rng(seed))
+    return qs, fs, n_p, paper, reference(qs, fs, n_p, paper)
+
+
+def busy_case() -> tuple[list[Q], list[F]]:
+    """One question of each kind, a dozen forecasters (12 is the paper) updating often,
+    at coarse times (ties) with round values (equal values)."""
+    rng = np.random.default_rng(11)
+    qs = [
+        Q("binary", "yes", 0.0, 20 * DAY),
+        Q("choice", 2, 0.0, 20 * DAY, n_options=4),
+        Q("numeric", 42.0, 0.0, 20 * DAY, range_width=100.0),
+    ]
+    fs = []
+    for _ in range(60):
+        p = int(rng.integers(0, 13))
+        t = float(rng.integers(-1, 21)) * DAY / 2
+        fs.append(F(0, p, t, float(rng.choice([0.2, 0.4, 0.5, 0.6, 0.8]))))
+        fs.append(F(1, p, t, list(np.round(rng.dirichlet(np.ones(4)), 3))))
+        fs.append(F(2, p, t, {"p10": 30.0, "p50": float(rng.integers(35, 50)), "p90": 70.0}))
+    return qs, fs
+
+
+@pytest.mark.parametrize("chunking", CHUNKINGS)
+def test_questions_spanning_many_chunks_match_brute_force(chunking: Chunking | None) -> None:
+    """With small chunks, every question's rows are spread over many chunks, which start
+    with the forecasts standing on the question carried over."""
+    qs, fs = busy_case()
+    s = run(qs, fs, 13, paper=12, chunking=chunking)
+    if chunking is not None:
+        assert s.extra["chunks_inside_a_question"] >= 10
+    assert_matches_reference(s, reference(qs, fs, 13, 12), 13)
+
+
+@pytest.mark.parametrize(
+    "chunking", [pytest.param(None, id="default"), pytest.param(TINY, id="tiny")]
+)
+def test_large_crowd_leave_one_out_matches_brute_force(chunking: Chunking | None) -> None:
+    qs, fs, ref = large_crowd_and_reference()
+    s = run(qs, fs, 40, paper=0, chunking=chunking)
+    assert s.extra["walked_pairs"] > 0
+    assert_matches_reference(s, ref, 40)
+
+
+@functools.cache
+def large_crowd_and_reference() -> tuple[list[Q], list[F], dict[str, Any]]:
+    """Many forecasters on one question, so the recency weights and the walk really
+    matter."""
     rng = np.random.default_rng(7)
     qs = [Q("binary", "yes", 0.0, 30 * DAY), Q("choice", 1, 0.0, 30 * DAY, n_options=3)]
     fs = []
@@ -428,11 +569,32 @@ def test_large_crowd_leave_one_out_matches_brute_force() -> None:
         t = float(rng.uniform(0, 30 * DAY))
         fs.append(F(0, p, t, float(rng.uniform(0.01, 0.99))))
         fs.append(F(1, p, t, list(rng.dirichlet(np.ones(3)))))
-    s = run(qs, fs, 40, paper=0)
-    ref = reference(qs, fs, 40, 0)
-    for p in range(40):
-        if p in ref["rel"]:
-            assert s.relative_brier[p] == pytest.approx(ref["rel"][p], abs=1e-9)
+    return qs, fs, reference(qs, fs, 40, 0)
+
+
+def test_chunking_never_changes_a_result() -> None:
+    rng = np.random.default_rng(5)
+    qs, fs, n_p, paper = random_case(rng, n_forecasts=400)
+    default = run(qs, fs, n_p, paper=paper)
+    for chunking in (TINY, SMALL):
+        s = run(qs, fs, n_p, paper=paper, chunking=chunking)
+        for name in ("brier", "brier_time_avg", "coverage", "relative_brier", "pinball"):
+            assert np.allclose(
+                getattr(s, name), getattr(default, name), rtol=0, atol=1e-12, equal_nan=True
+            )
+
+
+def test_without_the_crowd_over_time_only_its_scores_are_undefined() -> None:
+    qa, fa = build(*busy_case())
+    full = score(qa, fa, 13, paper=12)
+    bare = score(qa, fa, 13, paper=12, crowd_over_time=False)
+    assert np.all(np.isnan(bare.relative_brier)) and np.count_nonzero(full.n_relative) == 11
+    assert math.isnan(bare.brier_time_avg[13]) and bare.n_time_avg[13] == 0
+    assert full.n_time_avg[13] == 2
+    assert np.array_equal(bare.brier_time_avg[:13], full.brier_time_avg[:13], equal_nan=True)
+    for name in ("brier", "log_score", "pinball", "cal_n", "reliability"):
+        assert np.array_equal(getattr(bare, name), getattr(full, name), equal_nan=True)
+    assert bare.extra["crowd_pairs"] == 0 < full.extra["crowd_pairs"]
 
 
 # --------------------------------------------------------------------------------------
@@ -483,16 +645,6 @@ def test_murphy_terms_bound_and_identity(ps: list[float], ys: list[bool], bins: 
     rel, res, unc = murphy(centres, y, bins)
     assert rel >= -1e-12 and res >= -1e-12 and 0 <= unc <= 0.5 + 1e-12
     assert rel - res + unc == pytest.approx(float(np.mean(brier_binary(centres, y))), abs=1e-9)
-
-
-@settings(max_examples=60, deadline=None)
-@given(
-    vals=st.lists(st.floats(0.0, 1.0), min_size=1, max_size=30),
-)
-def test_weighted_median_within_range(vals: list[float]) -> None:
-    v = np.array(vals)
-    m = weighted_median_of(v, crowd_weights(v.size))
-    assert v.min() - 1e-12 <= m <= v.max() + 1e-12
 
 
 @settings(max_examples=40, deadline=None)

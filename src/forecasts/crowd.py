@@ -1,9 +1,23 @@
-"""The crowd forecast: a recency-weighted median of each forecaster's latest forecast.
+"""The crowd forecast: one rule, written once in a plain form and once vectorised.
 
-With N forecasters ordered by when their latest forecast was made (oldest n=1, newest
-n=N), weights are exp(sqrt(n) - sqrt(N)) when N > 2, otherwise equal (a plain median).
-Choice forecasts take the weighted median per option, renormalised to sum to 1; numeric
-forecasts take it per quantile, over the forecasters who gave that quantile.
+The rule. Take each team member's latest forecast (the paper is never part of it). Order
+the N forecasters by when their latest forecast was made, oldest n = 1 to newest n = N, and
+weigh each exp(sqrt(n) - sqrt(N)) when N > 2, otherwise 1 (a plain median). The crowd is
+the weighted median: the smallest value whose cumulative weight reaches half the total;
+when it reaches exactly half (to a relative ``TIE_RTOL``), the mean of that value and the
+next, so equal weights give the ordinary median.
+
+* binary: the weighted median of P(yes);
+* choice: the weighted median of each option, then renormalised to sum to 1;
+* numeric: the weighted median of each quantile over the forecasters who gave it, each
+  keeping the weight of their place among *all* the question's forecasters (weights are
+  computed once, for everyone, never again for a subset); the medians are then made
+  non-decreasing, since medians over different subsets can cross.
+
+A component (an option or a quantile) nobody gave is left out. The plain form, `crowd`, is
+per question and reads like the rule; `forecasts show` and `list` use it. The vectorised
+form, the ``segmented_*`` functions, computes the crowd of many questions (segments) at
+once for scoring. ``tests/test_crowd.py`` checks that the two agree on random data.
 """
 
 from __future__ import annotations
@@ -12,24 +26,32 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from forecasts.domain.values import QUANTILES, Value
 
+#: Relative tolerance for "the cumulative weight is exactly one half" (a tie).
+TIE_RTOL = 1e-12
 
-def recency_weights(n: int) -> np.ndarray:
-    """Weights for n forecasts ordered oldest to newest."""
+F64 = NDArray[np.float64]
+I64 = NDArray[np.int64]
+
+
+# --------------------------------------------------------------------------------------
+# The plain form: one question at a time
+
+
+def recency_weights(n: int) -> F64:
+    """Weights for n forecasts ordered oldest to newest; equal when n <= 2."""
     if n <= 2:
         return np.ones(n)
     ranks = np.arange(1, n + 1, dtype=float)
-    return np.exp(np.sqrt(ranks) - np.sqrt(n))
+    return np.asarray(np.exp(np.sqrt(ranks) - np.sqrt(n)))
 
 
 def weighted_median(values: Any, weights: Any) -> float:
-    """The value at which cumulative weight first reaches half the total.
-
-    When the cumulative weight lands exactly on one half, the two neighbouring values are
-    averaged, so equal weights give the ordinary median.
-    """
+    """The smallest value whose cumulative weight reaches half the total; when it reaches
+    exactly half, the mean of that value and the next."""
     v = np.asarray(values, dtype=float)
     w = np.asarray(weights, dtype=float)
     if v.size == 0:
@@ -38,16 +60,31 @@ def weighted_median(values: Any, weights: Any) -> float:
     v, w = v[order], w[order]
     cum = np.cumsum(w)
     half = cum[-1] / 2.0
-    i = int(np.searchsorted(cum, half - 1e-12 * cum[-1]))
-    if np.isclose(cum[i], half, rtol=1e-12, atol=0.0) and i + 1 < v.size:
-        return float((v[i] + v[i + 1]) / 2.0)
-    return float(v[i])
+    tol = TIE_RTOL * cum[-1]
+    k = int(np.sum(cum < half - tol))
+    if cum[k] <= half + tol and k + 1 < v.size:
+        return float((v[k] + v[k + 1]) / 2.0)
+    return float(v[k])
+
+
+def _component_medians(
+    latest: Sequence[dict[str, float]], names: Sequence[str], weights: F64
+) -> dict[str, float]:
+    """Per component, the weighted median over the forecasters who gave it, with the
+    weights computed for everyone."""
+    out: dict[str, float] = {}
+    for name in names:
+        given = [i for i, v in enumerate(latest) if name in v]
+        if given:
+            out[name] = weighted_median([latest[i][name] for i in given], weights[given])
+    return out
 
 
 def crowd(
     qtype: str, latest: Sequence[Value], options: Sequence[str] | None = None
 ) -> Value | None:
-    """Aggregate forecasters' latest values, given oldest first. None when there are none."""
+    """The crowd of forecasters' latest values, given oldest first. None when there are
+    none."""
     n = len(latest)
     if n == 0:
         return None
@@ -55,18 +92,93 @@ def crowd(
     if qtype == "binary":
         return weighted_median([float(v) for v in latest], w)  # type: ignore[arg-type]
     if qtype == "choice":
-        opts = list(options or [])
-        mat = np.array([[float(v[o]) for o in opts] for v in latest])  # type: ignore[index]
-        med = np.array([weighted_median(mat[:, j], w) for j in range(len(opts))])
-        med = med / med.sum()
-        return {o: float(p) for o, p in zip(opts, med, strict=True)}
+        meds = _component_medians(latest, list(options or []), w)  # type: ignore[arg-type]
+        total = np.sum(np.array(list(meds.values())))
+        return {o: float(p / total) for o, p in meds.items()}
     if qtype == "numeric":
-        out: dict[str, float] = {}
-        for k in QUANTILES:
-            idx = [i for i, v in enumerate(latest) if k in v]  # type: ignore[operator]
-            if idx:
-                out[k] = weighted_median([latest[i][k] for i in idx], w[idx])  # type: ignore[index]
-        # Medians per quantile over different subsets can cross; keep them ordered.
-        vals = np.maximum.accumulate(np.array(list(out.values())))
-        return {k: float(x) for k, x in zip(out, vals, strict=True)}
+        meds = _component_medians(latest, QUANTILES, w)  # type: ignore[arg-type]
+        ordered = np.maximum.accumulate(np.array(list(meds.values())))
+        return {k: float(x) for k, x in zip(meds, ordered, strict=True)}
     raise ValueError(f"unknown question type {qtype!r}")
+
+
+# --------------------------------------------------------------------------------------
+# The vectorised form: many questions (segments) at once
+#
+# Elements carry a segment id in [0, n_segments) and a recency (older first; ties by
+# position). Empty segments, and components nobody in a segment gave, are NaN.
+
+
+def segmented_recency_weights(seg: I64, recency: F64, n_segments: int) -> F64:
+    """Each element's weight within its segment, by recency (ties by position)."""
+    seg = np.asarray(seg, dtype=np.int64)
+    if seg.size == 0:
+        return np.zeros(0)
+    by_recency = np.lexsort((np.arange(seg.size), recency, seg))
+    counts = np.bincount(seg, minlength=n_segments)
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    n_rank = np.empty(seg.size, dtype=np.int64)
+    n_rank[by_recency] = np.arange(seg.size) - starts[seg[by_recency]] + 1
+    big_n = counts[seg]
+    return np.asarray(np.where(big_n > 2, np.exp(np.sqrt(n_rank) - np.sqrt(big_n)), 1.0))
+
+
+def segmented_weighted_median(seg: I64, values: F64, weights: F64, n_segments: int) -> F64:
+    """The weighted median of ``values`` within each segment (the rule of
+    `weighted_median`), for all segments at once."""
+    seg = np.asarray(seg, dtype=np.int64)
+    out = np.full(n_segments, np.nan)
+    if seg.size == 0:
+        return out
+    counts = np.bincount(seg, minlength=n_segments)
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    by_value = np.lexsort((values, seg))
+    vs, ws, ss = values[by_value], weights[by_value], seg[by_value]
+    cum = np.cumsum(ws)
+    seg_total = np.bincount(ss, weights=ws, minlength=n_segments).astype(np.float64)
+    before = np.concatenate(([0.0], np.cumsum(seg_total)[:-1]))
+    local = cum - before[ss]
+    half = seg_total[ss] / 2.0
+    tol = TIE_RTOL * seg_total[ss]
+    below = local < half - tol
+    k = starts + np.bincount(ss, weights=below, minlength=n_segments).astype(np.int64)
+    nonempty = counts > 0
+    kk = np.minimum(k, seg.size - 1)
+    tie = nonempty & (local[kk] <= half[kk] + tol[kk]) & (k + 1 < starts + counts)
+    nxt = np.minimum(kk + 1, seg.size - 1)
+    out[nonempty] = np.where(tie, (vs[kk] + vs[nxt]) / 2.0, vs[kk])[nonempty]
+    return out
+
+
+def segmented_component_medians(seg: I64, values: F64, recency: F64, n_segments: int) -> F64:
+    """Per segment and column of ``values`` (rows = forecasters, columns = components, NaN
+    = not given): the weighted median over the rows that gave it, with the weights of
+    every row's place in its segment. Shape (n_segments, columns)."""
+    seg = np.asarray(seg, dtype=np.int64)
+    values = np.asarray(values, dtype=float).reshape(seg.size, -1)
+    weights = segmented_recency_weights(seg, recency, n_segments)
+    columns = []
+    for j in range(values.shape[1]):
+        given = ~np.isnan(values[:, j])
+        columns.append(
+            segmented_weighted_median(seg[given], values[given, j], weights[given], n_segments)
+        )
+    return np.stack(columns, axis=1) if columns else np.full((n_segments, 0), np.nan)
+
+
+def segmented_binary_crowd(seg: I64, p_yes: F64, recency: F64, n_segments: int) -> F64:
+    """The crowd's P(yes) per segment."""
+    return segmented_component_medians(seg, p_yes, recency, n_segments)[:, 0]
+
+
+def segmented_choice_crowd(seg: I64, probs: F64, recency: F64, n_segments: int) -> F64:
+    """The crowd's option probabilities per segment: medians renormalised to sum to 1."""
+    meds = segmented_component_medians(seg, probs, recency, n_segments)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.asarray(meds / np.nansum(meds, axis=1, keepdims=True))
+
+
+def segmented_numeric_crowd(seg: I64, quantiles: F64, recency: F64, n_segments: int) -> F64:
+    """The crowd's quantiles per segment (columns as `QUANTILES`), made non-decreasing."""
+    meds = segmented_component_medians(seg, quantiles, recency, n_segments)
+    return np.asarray(np.where(np.isnan(meds), np.nan, np.fmax.accumulate(meds, axis=1)))
