@@ -120,7 +120,11 @@ def _authenticator(users: dict[str, str]) -> Any:
             isinstance(auth_data, LoginPassword)
             and users.get(auth_data.login.decode()) == auth_data.password.decode()
         )
-        return AuthResult(success=ok, handled=False, auth_data=auth_data if ok else None)
+        if ok:
+            return AuthResult(success=True, handled=False, auth_data=auth_data)
+        # A careless server that echoes what it was sent: the client must not repeat it.
+        said = auth_data.password.decode() if isinstance(auth_data, LoginPassword) else "?"
+        return AuthResult(success=False, handled=False, message=f"535 5.7.8 bad password {said}")
 
     return check
 
