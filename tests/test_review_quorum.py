@@ -278,3 +278,33 @@ def test_a_final_resolution_bypasses_the_quorum_and_closes_open_proposals(q, db_
         ("ann", "rejected"),
         ("bob", "accepted"),
     ]
+
+
+def test_resolutions_written_in_questions_yaml_are_final_under_a_quorum(cli):
+    config(quorum=2)
+    Path("q.yaml").write_text(
+        "questions:\n"
+        "  - id: done-q\n"
+        "    title: Was it done?\n"
+        "    criteria: Yes if done.\n"
+        "    opens: 2022-01-01\n"
+        "    closes: 2022-06-30\n"
+        "    resolve_by: 2022-12-31\n"
+        "    resolution:\n"
+        "      outcome: no\n"
+        "      resolved_on: 2022-07-01\n"
+        "      evidence: [https://example.org/report]\n"
+        "      note: The report says it was not.\n",
+        encoding="utf-8",
+    )
+    with freeze_time("2026-12-01 12:00"):
+        r = cli("sync", "q.yaml")
+        assert r.exit_code == 0, r.output
+        d = json.loads(cli("show", "done-q", "--json").stdout)
+        run = json.loads(cli("prompts", "--json").stdout)
+    assert (d["status"], d["resolution"]["reviewers"], d["proposals"]) == (
+        "resolved",
+        ["curator"],
+        [],
+    )
+    assert run["prompts"] == []  # the curator has no email, and nothing is due anyway
