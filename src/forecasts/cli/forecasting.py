@@ -46,7 +46,9 @@ def predict(
 def resolve(
     id: str = typer.Argument(..., help="Question id."),
     outcome: str | None = typer.Argument(
-        None, help="yes/no, an option name, a number, or annul (none with --withdraw)."
+        None,
+        metavar="OUTCOME",
+        help="yes/no, an option name, a number, or annul (none with --withdraw).",
     ),
     by: str = typer.Option(..., "--by", metavar="HANDLE", help="The reviewer resolving it."),
     evidence: list[str] = typer.Option(
