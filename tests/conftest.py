@@ -31,6 +31,18 @@ def _describe(url: str) -> str:
     return safe_url(url)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _models_loaded() -> None:
+    """Every module that defines pydantic or SQLModel classes, imported before any test
+    freezes time. Pydantic knows the real date and datetime classes it was imported
+    with; a class built under freezegun would name the fake ones, which it refuses."""
+    import forecasts.config
+    import forecasts.domain.schemas  # noqa: F401
+    from forecasts.store.db import load_models
+
+    load_models()
+
+
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     """No test reads the developer's own config, database or environment."""

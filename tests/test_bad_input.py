@@ -312,7 +312,7 @@ CASES: list[tuple[str, tuple[str, ...], dict[str, str], str]] = [
         "--type: Input should be 'binary', 'choice' or 'numeric'",
     ),
     # read commands
-    ("list-bad-status", ("list", "--status", "pending"), {}, "'pending' is not a status"),
+    ("list-bad-status", ("list", "--status", "waiting"), {}, "'waiting' is not a status"),
     (
         "list-bad-as-of",
         ("list", "--as-of", "2027/03/01"),

@@ -25,7 +25,7 @@ def test_help_lists_every_top_level_command(cli):
     r = cli("--help")
     assert r.exit_code == 0
     for name in ("init", "db", "sync", "add", "list", "show", "due", "people", "predict",
-                 "resolve", "export", "import", "news", "report"):  # fmt: skip
+                 "resolve", "prompts", "outbox", "export", "import", "news", "report"):  # fmt: skip
         assert f"\n  {name} " in r.stdout, f"{name} missing from --help"
 
 

@@ -337,11 +337,11 @@ def test_due_with_nothing_due(populated):
 
 
 def test_bad_status_and_dates_in_read_commands(cli):
-    r = cli("list", "--status", "pending")
+    r = cli("list", "--status", "waiting")
     assert (r.exit_code, r.stderr) == (
         2,
-        "Error: --status: 'pending' is not a status; use one of upcoming, open, closed, "
-        "overdue, resolved, annulled\n",
+        "Error: --status: 'waiting' is not a status; use one of upcoming, open, closed, "
+        "overdue, pending, disputed, resolved, annulled\n",
     )
     r = cli("due", "--as-of", "soon")
     assert (r.exit_code, r.stderr) == (

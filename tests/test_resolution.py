@@ -41,6 +41,7 @@ def test_a_reviewer_resolves_with_evidence_and_a_note(q):
         {
             "outcome": "yes",
             "by": "rev",
+            "reviewers": ["rev"],
             "resolved_on": "2027-04-02",
             "evidence": ["https://example.org/a", "http://example.org/b?x=1"],
             "note": "reported",

@@ -126,7 +126,7 @@ def test_resolution_and_correction_keep_an_append_only_history(world):
     first = resolve(
         world, question_id="cq", outcome="Yes", by="rev", on=dt.date(2027, 3, 30),
         evidence=[" https://example.org/a "],
-    )  # fmt: skip
+    ).resolution  # fmt: skip
     assert (first.outcome, first.resolved_on, first.evidence) == (
         "yes",
         dt.date(2027, 3, 30),
@@ -139,7 +139,7 @@ def test_resolution_and_correction_keep_an_append_only_history(world):
 
     fixed = resolve(
         world, question_id="cq", outcome="no", by="rita", correct=True, reason=" misread "
-    )
+    ).resolution
     # A correction keeps the day the outcome became known, and the old row.
     assert (fixed.resolved_on, fixed.correction_reason) == (dt.date(2027, 3, 30), "misread")
     rows = world.exec(select(Resolution).where(Resolution.question_id == "cq")).all()

@@ -70,6 +70,7 @@ def test_sync_applies_a_file_resolution_once_as_the_curator(cli, qfile):
         {
             "outcome": "yes",  # a bare YAML `yes` is a boolean; it is read as the outcome
             "by": "curator",
+            "reviewers": ["curator"],
             "resolved_on": "2022-08-31",
             "evidence": [EVIDENCE],
             "note": 'The ministry said: "troops have been sent".',

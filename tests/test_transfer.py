@@ -151,6 +151,28 @@ def populate(cli, folder: Path) -> None:
             "--evidence", "https://example.org/e2", "--evidence", "https://example.org/e3",
         )  # fmt: skip
         assert r.exit_code == 0
+    # Review: a second reviewer proposes a correction under a quorum of 2, and the first
+    # is prompted to confirm it (a proposal, a prompt logged, a message in the outbox).
+    review = review_config(folder)
+    with freeze_time("2027-04-04 09:00:00.25"):
+        assert cli("people", "set", "rev", "--email", "rev@example.org").exit_code == 0
+        assert (
+            cli("people", "add", "rae", "--reviewer", "--email", "rae@example.org").exit_code == 0
+        )
+        r = cli("--config", review, "resolve", "num-q", "18", "--by", "rae", "--correct",
+                "--reason", "recounted")  # fmt: skip
+        assert r.exit_code == 0, r.output
+    with freeze_time("2027-04-05 06:00:00"):
+        r = cli("--config", review, "prompts")
+        assert r.exit_code == 0 and "Outbox: 1 sent" in r.stdout, r.output
+
+
+def review_config(folder: Path) -> str:
+    path = folder / "review.toml"
+    path.write_text(
+        f'[review]\nquorum = 2\n[mail]\nmaildir = "{folder / "outbox"}"\n', encoding="utf-8"
+    )
+    return str(path)
 
 
 @pytest.fixture(scope="module")
@@ -225,8 +247,9 @@ def test_export_then_import_reproduces_every_row_exactly(
     r = fresh("import", str(path))
     assert (r.exit_code, r.stderr) == (0, "")
     assert r.stdout == (
-        f"Imported {path}: 3 article, 2 news_source, 4 person, 3 question, 3 article_match, "
-        "10 forecast, 1 news_source_question, 1 question_revision, 4 resolution.\n"
+        f"Imported {path}: 3 article, 1 mail_outbox, 2 news_source, 5 person, 3 question, "
+        "3 article_match, 10 forecast, 1 news_source_question, 1 question_revision, "
+        "4 resolution, 1 review_prompt, 1 resolution_proposal.\n"
     )
 
     src, dst = rows(source_url), rows(empty_db_url)
@@ -314,6 +337,12 @@ def test_after_import_new_rows_get_new_ids(populated, fresh, empty_db_url, tmp_p
     four = four.replace("Gamma: 0.1}", "Gamma: 0.04, Delta: 0.03, Epsilon: 0.03}")
     (tmp_path / "five.yaml").write_text(four, encoding="utf-8")
     assert fresh("sync", str(tmp_path / "five.yaml"), "--force").exit_code == 0
+    review = review_config(tmp_path)
+    with freeze_time("2027-06-02"):
+        assert fresh("--config", review, "resolve", "news-q", "no", "--by", "rita").exit_code == 0
+    with freeze_time("2027-06-03"):
+        r = fresh("--config", review, "prompts")
+        assert r.exit_code == 0 and "Outbox: 2 sent" in r.stdout, r.output
 
     after = rows(empty_db_url)
     for table, old in before.items():

@@ -16,7 +16,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from forecasts.errors import BadInput
+from forecasts.mail.settings import MailSettings
 from forecasts.news.settings import NewsSettings
+from forecasts.review.settings import ReviewSettings
 from forecasts.validate import error_line
 
 DEFAULT_DATABASE_URL = "sqlite:///forecasts.db"
@@ -38,6 +40,8 @@ class Settings(BaseModel):
 
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     news: NewsSettings = Field(default_factory=NewsSettings)
+    mail: MailSettings = Field(default_factory=MailSettings)
+    review: ReviewSettings = Field(default_factory=ReviewSettings)
     config_file: Path | None = None
 
 

@@ -10,7 +10,18 @@ import typer
 from typer.core import TyperGroup
 
 from forecasts import __version__
-from forecasts.cli import _common, db, forecasting, news, people, questions, report, transfer
+from forecasts.cli import (
+    _common,
+    db,
+    forecasting,
+    news,
+    outbox,
+    people,
+    questions,
+    report,
+    review,
+    transfer,
+)
 from forecasts.errors import ForecastsError
 
 # Click's usage error (typer vendors click and exports only this subclass of it).
@@ -102,6 +113,8 @@ app.command("due")(questions.due)
 app.add_typer(people.app, name="people")
 app.command("predict")(forecasting.predict)
 app.command("resolve")(forecasting.resolve)
+app.command("prompts")(review.prompts)
+app.add_typer(outbox.app, name="outbox")
 app.command("export")(transfer.export)
 app.command("import")(transfer.import_)
 app.add_typer(news.app, name="news")

@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
-from forecasts.cli._common import db_session, echo, fmt_value, parse_date, parse_datetime
+from forecasts.cli._common import (
+    db_session,
+    echo,
+    fmt_value,
+    get_settings,
+    parse_date,
+    parse_datetime,
+)
+from forecasts.errors import BadInput
+
+if TYPE_CHECKING:
+    from forecasts.domain.resolution import ResolveResult
 
 
 def predict(
@@ -32,7 +45,11 @@ def predict(
 
 def resolve(
     id: str = typer.Argument(..., help="Question id."),
-    outcome: str = typer.Argument(..., help="yes/no, an option name, a number, or annul."),
+    outcome: str | None = typer.Argument(
+        None,
+        metavar="OUTCOME",
+        help="yes/no, an option name, a number, or annul (none with --withdraw).",
+    ),
     by: str = typer.Option(..., "--by", metavar="HANDLE", help="The reviewer resolving it."),
     evidence: list[str] = typer.Option(
         [], "--evidence", metavar="URL", help="Evidence link (repeat)."
@@ -50,13 +67,29 @@ def resolve(
     reason: str | None = typer.Option(
         None, "--reason", help="Why the correction (with --correct)."
     ),
+    withdraw: bool = typer.Option(
+        False, "--withdraw", help="Take back your open proposal (a review quorum above 1)."
+    ),
 ) -> None:
-    """Resolve a question (reviewers only); --correct --reason replaces a resolution."""
-    from forecasts.domain.resolution import resolve as core_resolve
+    """Resolve a question (reviewers only); --correct --reason replaces a resolution.
 
+    With a review quorum above 1 this proposes the outcome; it is resolved once enough
+    reviewers propose the same. Run it again to change your proposal, or --withdraw it."""
+    from forecasts.domain import resolution as core
+
+    if withdraw:
+        if outcome is not None or correct or reason or evidence or note or on:
+            raise BadInput("--withdraw takes only the question id and --by")
+        with db_session(write=True) as session:
+            p = core.withdraw(session, question_id=id, by=by)
+            echo(f"Withdrew {by}'s proposal on {id} ({p.outcome}).")
+        return
+    if outcome is None:
+        raise BadInput("give the OUTCOME (yes/no, an option, a number or annul), or --withdraw")
+    rules = get_settings().review
     day = parse_date(on, "--on")
     with db_session(write=True) as session:
-        r = core_resolve(
+        result = core.resolve(
             session,
             question_id=id,
             outcome=outcome,
@@ -66,6 +99,35 @@ def resolve(
             on=day,
             correct=correct,
             reason=reason,
+            quorum=rules.quorum,
+            require_evidence=rules.require_evidence,
         )
+        echo(_resolve_message(result, correct=correct))
+
+
+def _resolve_message(result: ResolveResult, *, correct: bool) -> str:
+    qid, r, p = result.question_id, result.resolution, result.proposal
+    if r is not None:
         verb = "Corrected" if correct else "Resolved"
-        echo(f"{verb} {id}: {r.outcome} (on {r.resolved_on}, by {by}).")
+        return f"{verb} {qid}: {r.outcome} (on {r.resolved_on}, by {_and(result.agreeing)})."
+    assert p is not None
+    if result.replaced is not None:
+        what = (
+            f"Changed {p.by}'s proposal {'to correct' if correct else 'for'} {qid} to {p.outcome}"
+        )
+    elif correct:
+        what = f"Proposed correcting {qid} to {p.outcome}"
+    else:
+        what = f"Proposed {p.outcome} for {qid}"
+    agree = f"{len(result.agreeing)} of {result.quorum} reviewers agree"
+    line = f"{what} (on {p.resolved_on}, by {p.by}): {agree}"
+    if result.disputed:
+        others = ", ".join(f"{who} proposed {o}" for who, o in result.disagreeing.items())
+        return f"{line}. Disputed: {others}; every reviewer will be prompted."
+    if correct:
+        return f"{line}; the current resolution stands until {result.quorum} do."
+    return f"{line}; pending until {result.quorum} do."
+
+
+def _and(names: tuple[str, ...]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"

@@ -33,6 +33,30 @@ def add(
         echo(f"Added {p.handle} ({', '.join(p.roles)}).")
 
 
+@app.command("set")
+def set_(
+    handle: str = typer.Argument(..., help="Who to change."),
+    name: str | None = typer.Option(None, "--name", help="Full name ('' clears it)."),
+    email: str | None = typer.Option(
+        None, "--email", help="Email address for prompts and the digest ('' clears it)."
+    ),
+    reviewer: bool | None = typer.Option(
+        None, "--reviewer/--no-reviewer", help="May resolve questions (and is prompted to)."
+    ),
+    digest: bool | None = typer.Option(
+        None, "--digest/--no-digest", help="Receives the weekly digest."
+    ),
+) -> None:
+    """Change a person: name, email, the reviewer role, the weekly digest."""
+    from forecasts.domain.people import update_person
+
+    with db_session(write=True) as session:
+        changed = update_person(
+            session, handle=handle, name=name, email=email, reviewer=reviewer, digest=digest
+        )
+    echo(f"Updated {handle}: {', '.join(changed)}." if changed else f"No change to {handle}.")
+
+
 @app.command("list")
 def list_(as_json: bool = typer.Option(False, "--json", help="JSON output.")) -> None:
     """List people and their roles."""

@@ -20,7 +20,7 @@ from forecasts.cli._common import (
 )
 from forecasts.errors import BadInput
 
-STATUS_HELP = "One of upcoming, open, closed, overdue, resolved, annulled."
+STATUS_HELP = "One of upcoming, open, closed, overdue, pending, disputed, resolved, annulled."
 
 
 def sync(
@@ -226,10 +226,18 @@ def _show_text(d: dict[str, Any]) -> None:
         for r in d["resolutions"]:
             flag = " [superseded]" if r["superseded"] else ""
             why = f" (correction: {r['correction_reason']})" if r["correction_reason"] else ""
-            lines.append(f"  {r['resolved_on']}  {r['outcome']} by {r['by']}{flag}{why}")
+            by = " and ".join(", ".join(r["reviewers"]).rsplit(", ", 1))
+            lines.append(f"  {r['resolved_on']}  {r['outcome']} by {by}{flag}{why}")
             lines += [f"    evidence: {u}" for u in r["evidence"]]
             if r["note"]:
                 lines += ["    note: " + x for x in r["note"].splitlines()]
+    if d["proposals"]:
+        lines.append("Proposals:")
+        for p in d["proposals"]:
+            what = f"correct to {p['outcome']}" if p["correction"] else p["outcome"]
+            why = f" ({p['correction_reason']})" if p["correction_reason"] else ""
+            lines.append(f"  {p['proposed_at']}  {p['by']}: {what}{why} [{p['state']}]")
+            lines += [f"    evidence: {u}" for u in p["evidence"]]
     if d["revisions"]:
         lines.append("Revisions:")
         lines += [

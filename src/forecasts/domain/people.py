@@ -9,8 +9,8 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from forecasts import clock
-from forecasts.domain.schemas import PersonSpec
-from forecasts.errors import Conflict, PersonNotFound
+from forecasts.domain.schemas import PersonSpec, validated
+from forecasts.errors import Conflict, NotAllowed, PersonNotFound
 from forecasts.store.models import Person
 
 PAPER = "paper"
@@ -44,6 +44,39 @@ def add_person(session: Session, *, spec: PersonSpec) -> Person:
     session.add(p)
     session.flush()
     return p
+
+
+def update_person(
+    session: Session,
+    *,
+    handle: str,
+    name: str | None = None,
+    email: str | None = None,
+    reviewer: bool | None = None,
+    digest: bool | None = None,
+) -> list[str]:
+    """Change what is given (None leaves a field alone; an empty name or email clears
+    it). Returns the fields that changed."""
+    p = get_person(session, handle=handle)
+    if p.handle == PAPER:
+        raise NotAllowed("the paper's forecaster cannot be changed", field="handle")
+    roles = list(p.roles)
+    if reviewer is not None:
+        roles = [r for r in roles if r != "reviewer"] + (["reviewer"] if reviewer else [])
+    current = {"name": p.name, "email": p.email, "roles": list(p.roles), "digest": p.digest}
+    wanted = {
+        "name": current["name"] if name is None else (name.strip() or None),
+        "email": current["email"] if email is None else (email.strip() or None),
+        "roles": roles,
+        "digest": current["digest"] if digest is None else digest,
+    }
+    spec = validated(PersonSpec, {"handle": p.handle, **wanted})
+    changed = [k for k in current if getattr(spec, k) != current[k]]
+    for k in changed:
+        setattr(p, k, getattr(spec, k))
+    session.add(p)
+    session.flush()
+    return changed
 
 
 def get_person(session: Session, *, handle: str) -> Person:

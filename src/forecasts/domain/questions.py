@@ -17,9 +17,13 @@ from forecasts.domain.people import CURATOR, PAPER, ensure_curator, ensure_paper
 from forecasts.domain.schemas import QuestionSpec, ResolutionSpec
 from forecasts.domain.values import ANNULLED, Value, fits
 from forecasts.errors import BadInput, Conflict, QuestionNotFound
-from forecasts.store.models import Forecast, Question, QuestionRevision, Resolution
+from forecasts.store.models import Forecast, Proposal, Question, QuestionRevision, Resolution
 
-STATUSES = ("upcoming", "open", "closed", "overdue", "resolved", "annulled")
+STATUSES = (
+    "upcoming", "open", "closed", "overdue", "pending", "disputed", "resolved", "annulled"
+)  # fmt: skip
+#: Statuses of a question awaiting a resolution (`forecasts due`).
+AWAITING = ("closed", "overdue", "pending", "disputed")
 #: Fields whose change alters what forecasts mean; guarded by `sync --force`.
 PROTECTED = ("type", "options", "criteria", "range_min", "range_max")
 
@@ -27,10 +31,17 @@ PROTECTED = ("type", "options", "criteria", "range_min", "range_max")
 # ---------------------------------------------------------------- status (pure)
 
 
-def status_of(q: Question, resolution: Resolution | None, at: dt.datetime) -> str:
-    """The status at instant ``at``. Never stored, always derived."""
+def status_of(
+    q: Question, resolution: Resolution | None, at: dt.datetime, proposals: Sequence[str] = ()
+) -> str:
+    """The status at instant ``at``. Never stored, always derived.
+
+    ``proposals`` are the outcomes of the question's open proposals (a review quorum
+    above 1): one outcome proposed is ``pending``, different ones ``disputed``."""
     if resolution is not None:
         return "annulled" if resolution.outcome == ANNULLED else "resolved"
+    if proposals:
+        return "disputed" if len(set(proposals)) > 1 else "pending"
     if at < clock.start_of_day(q.opens):
         return "upcoming"
     if at < clock.end_of_day(q.closes):
@@ -351,6 +362,27 @@ def current_resolutions(
     return out
 
 
+def open_proposals_at(
+    session: Session, ids: Iterable[str] | None = None, at: dt.datetime | None = None
+) -> dict[str, list[Proposal]]:
+    """Each question's proposals that were open at ``at`` (default: now), oldest first.
+    Proposals to correct a resolution are left out: the resolution stands meanwhile."""
+    stmt = select(Proposal).where(col(Proposal.correction).is_(False)).order_by(col(Proposal.id))
+    if ids is not None:
+        stmt = stmt.where(col(Proposal.question_id).in_(list(ids)))
+    if at is None:
+        stmt = stmt.where(col(Proposal.state) == "open")
+    else:
+        stmt = stmt.where(
+            col(Proposal.proposed_at) <= at,
+            (col(Proposal.closed_at).is_(None)) | (col(Proposal.closed_at) > at),
+        )
+    out: dict[str, list[Proposal]] = defaultdict(list)
+    for p in session.execute(stmt).scalars():
+        out[p.question_id].append(p)
+    return out
+
+
 def latest_forecasts(
     session: Session, ids: Iterable[str] | None = None, before: dt.datetime | None = None
 ) -> dict[str, list[Forecast]]:
@@ -391,6 +423,7 @@ def resolution_dict(r: Resolution, *, superseded: bool | None = None) -> dict[st
     d: dict[str, Any] = {
         "outcome": r.outcome,
         "by": r.by,
+        "reviewers": list(r.reviewers) or [r.by],
         "resolved_on": _date(r.resolved_on),
         "evidence": list(r.evidence),
         "note": r.note,
@@ -402,15 +435,38 @@ def resolution_dict(r: Resolution, *, superseded: bool | None = None) -> dict[st
     return d
 
 
+def proposal_dict(p: Proposal, at: dt.datetime | None = None) -> dict[str, Any]:
+    """One proposal for the audit. ``state`` is as of ``at``: a proposal closed later was
+    still open then."""
+    closed = p.closed_at is not None and (at is None or p.closed_at <= at)
+    return {
+        "by": p.by,
+        "outcome": p.outcome,
+        "resolved_on": _date(p.resolved_on),
+        "evidence": list(p.evidence),
+        "note": p.note,
+        "correction": p.correction,
+        "correction_reason": p.correction_reason,
+        "proposed_at": clock.iso(p.proposed_at),
+        "state": p.state if closed else "open",
+        "withdrawn": closed and p.state == "withdrawn",
+        "closed_at": clock.iso(p.closed_at) if closed else None,
+    }
+
+
 def summary(
-    q: Question, resolution: Resolution | None, latest: Sequence[Forecast], at: dt.datetime
+    q: Question,
+    resolution: Resolution | None,
+    latest: Sequence[Forecast],
+    at: dt.datetime,
+    proposals: Sequence[Proposal] = (),
 ) -> dict[str, Any]:
-    """The list view of one question, as plain data."""
+    """The list view of one question, as plain data (``proposals``: its open ones)."""
     return {
         "id": q.id,
         "title": q.title,
         "type": q.type,
-        "status": status_of(q, resolution, at),
+        "status": status_of(q, resolution, at, [p.outcome for p in proposals]),
         "opens": _date(q.opens),
         "closes": _date(q.closes),
         "resolve_by": _date(q.resolve_by),
@@ -446,16 +502,21 @@ def list_questions(
         questions = [q for q in questions if tag.lower() in q.tags]
     resolutions = current_resolutions(session, as_of=as_of)
     latest = latest_forecasts(session, before=at)
-    rows = [summary(q, resolutions.get(q.id), latest.get(q.id, []), at) for q in questions]
+    proposals = open_proposals_at(session, at=at)
+    rows = [
+        summary(q, resolutions.get(q.id), latest.get(q.id, []), at, proposals.get(q.id, []))
+        for q in questions
+    ]
     if status:
         rows = [r for r in rows if r["status"] == status]
     return rows
 
 
 def due_questions(session: Session, *, as_of: dt.date | None = None) -> list[dict[str, Any]]:
-    """Questions awaiting resolution: closed or overdue, most overdue first."""
+    """Questions awaiting resolution: closed, overdue, pending or disputed; most overdue
+    first."""
     rows = list_questions(session, as_of=as_of)
-    due = [r for r in rows if r["status"] in ("closed", "overdue")]
+    due = [r for r in rows if r["status"] in AWAITING]
     return sorted(due, key=lambda r: (r["resolve_by"], r["id"]))
 
 
@@ -484,7 +545,15 @@ def question_detail(
         latest[f.person] = f
     ordered_latest = sorted(latest.values(), key=lambda f: (f.made_at, f.id or 0))
     current = history[-1] if history else None
-    d = summary(q, current, ordered_latest, at)
+    proposals = list(
+        session.execute(
+            select(Proposal)
+            .where(col(Proposal.question_id) == q.id, col(Proposal.proposed_at) <= at)
+            .order_by(col(Proposal.id))
+        ).scalars()
+    )
+    open_now = open_proposals_at(session, [q.id], at).get(q.id, [])
+    d = summary(q, current, ordered_latest, at, open_now)
     revisions = session.execute(
         select(QuestionRevision)
         .where(col(QuestionRevision.question_id) == q.id)
@@ -516,6 +585,7 @@ def question_detail(
             "resolutions": [
                 resolution_dict(r, superseded=i < len(history) - 1) for i, r in enumerate(history)
             ],
+            "proposals": [proposal_dict(p, at) for p in proposals],
             "revisions": [
                 {
                     "changed_at": clock.iso(r.changed_at),

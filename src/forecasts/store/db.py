@@ -29,7 +29,9 @@ def load_models() -> Any:
     """Import every table module so ``SQLModel.metadata`` is complete; return the metadata."""
     from sqlmodel import SQLModel
 
+    import forecasts.mail.models
     import forecasts.news.models
+    import forecasts.review.models
     import forecasts.store.models  # noqa: F401
 
     return SQLModel.metadata

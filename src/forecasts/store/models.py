@@ -104,3 +104,30 @@ class Resolution(SQLModel, table=True):
     note: str | None = None
     correction_reason: str | None = None
     recorded_at: dt.datetime = Field(default_factory=clock.now, sa_column=_ts())
+    #: Every reviewer whose agreement made it (a quorum above 1 lists them all; ``by`` is
+    #: the first). Empty in rows written without it: read it as ``[by]``.
+    reviewers: list[str] = Field(default_factory=list, sa_column=_json(nullable=False))
+
+
+class Proposal(SQLModel, table=True):
+    """A reviewer's proposed outcome, while a quorum above 1 is not yet met. Append-only
+    but for ``state``, ``closed_at`` and ``resolution_id``, which record how it ended:
+    ``open``; ``withdrawn`` or ``replaced`` by its reviewer; ``accepted`` or ``rejected``
+    when a resolution was recorded (``resolution_id``) with its outcome or another."""
+
+    __tablename__ = "resolution_proposal"
+
+    id: int | None = Field(default=None, primary_key=True)
+    question_id: str = Field(foreign_key="question.id", index=True, max_length=64)
+    by: str = Field(foreign_key="person.handle", max_length=40)
+    outcome: str = Field(max_length=200)
+    resolved_on: dt.date
+    evidence: list[str] = Field(default_factory=list, sa_column=_json(nullable=False))
+    note: str | None = None
+    #: Proposes a correction of the question's current resolution.
+    correction: bool = False
+    correction_reason: str | None = None
+    proposed_at: dt.datetime = Field(default_factory=clock.now, sa_column=_ts())
+    state: str = Field(default="open", max_length=16, index=True)
+    closed_at: dt.datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    resolution_id: int | None = Field(default=None, foreign_key="resolution.id")
