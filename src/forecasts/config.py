@@ -19,6 +19,7 @@ from forecasts.errors import BadInput
 from forecasts.mail.settings import MailSettings
 from forecasts.news.settings import NewsSettings
 from forecasts.review.settings import ReviewSettings
+from forecasts.scheduler.settings import ScheduleSettings
 from forecasts.validate import error_line
 
 DEFAULT_DATABASE_URL = "sqlite:///forecasts.db"
@@ -42,6 +43,7 @@ class Settings(BaseModel):
     news: NewsSettings = Field(default_factory=NewsSettings)
     mail: MailSettings = Field(default_factory=MailSettings)
     review: ReviewSettings = Field(default_factory=ReviewSettings)
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     config_file: Path | None = None
 
 
