@@ -281,8 +281,9 @@ def test_default_as_of_is_now(session: Any) -> None:
     assert rep.resolved_questions.scored == 1
 
 
-def test_json_is_today_s_shape(history: Any) -> None:
-    """``to_dict`` keeps the keys, and their order, that `report --json` has always had."""
+def test_json_keeps_its_keys_and_their_order(history: Any) -> None:
+    """``to_dict`` keeps the keys, and their order, that `report --json` has always had
+    (the paper's record split into retrospective and live is added at the end)."""
     data = build(history, as_of="2025-01-20").to_dict()
     assert list(data) == [
         "as_of", "as_of_is_end_of_day", "bins", "filters", "resolved_questions",
@@ -294,7 +295,9 @@ def test_json_is_today_s_shape(history: Any) -> None:
         "notes",
     ]  # fmt: skip
     assert list(data["forecasters"][0]) == [*common, "rank"]
-    assert list(data["paper"]) == [*common, "predictions", "came_true", "undecided"]
+    assert list(data["paper"]) == [
+        *common, "predictions", "came_true", "undecided", "retrospective", "live",
+    ]  # fmt: skip
     assert list(data["crowd"]) == [*common, "predictions", "came_true"]
     assert list(data["team"]) == ["forecasters", "mean", "calibration", "forecasts"]
     assert list(data["forecasters"][0]["calibration"][0]) == [
@@ -328,6 +331,112 @@ def test_json_is_finite_for_random_histories(session: Any) -> None:
     for e in data["forecasters"]:
         for key in ("brier", "brier_time_avg", "coverage", "log_score"):
             assert e[key] is None or math.isfinite(e[key])
+
+
+# --------------------------------------------------------------------------------------
+# The paper's record: retrospective and live questions
+
+
+@pytest.fixture
+def retrospective(history: Any) -> Any:
+    """The history plus three questions tagged retrospective that the paper forecast; bob
+    also forecast one of them (imported data can do that)."""
+    add_question(history, "r-yes", tags=["retrospective", "engines"])
+    add_question(history, "r-half", tags=["Retrospective"])
+    add_question(history, "r-choice", "choice", options=["up", "down"], tags=["retrospective"])
+    forecast(history, "r-yes", "paper", at(1), 0.8)
+    resolve(history, "r-yes", "yes", dt.date(2025, 1, 8))
+    forecast(history, "r-half", "paper", at(1), 0.5)
+    forecast(history, "r-half", "bob", at(2), 0.3)
+    resolve(history, "r-half", "no", dt.date(2025, 1, 9))
+    forecast(history, "r-choice", "paper", at(1), {"up": 0.3, "down": 0.7})
+    resolve(history, "r-choice", "up", dt.date(2025, 1, 9))
+    history.commit()
+    return history
+
+
+def test_paper_record_is_split_into_retrospective_and_live(retrospective: Any) -> None:
+    p = build(retrospective, as_of="2025-01-20").paper
+    assert p is not None
+    r, live = p.retrospective, p.live
+    # r-yes 0.8 on yes: 0.08, came true; r-half 0.5 on no: 0.5, undecided;
+    # r-choice 0.3 on up: 0.7**2 + 0.7**2 = 0.98, did not come true
+    assert (r.questions, r.predictions, r.came_true, r.undecided) == (3, 2, 1, 1)
+    assert r.brier == pytest.approx((0.08 + 0.5 + 0.98) / 3)
+    assert r.log_score == pytest.approx((math.log(0.8) + math.log(0.5) + math.log(0.3)) / 3)
+    # live: q-yes only (0.9 on yes)
+    assert (live.questions, live.predictions, live.came_true, live.undecided) == (1, 1, 1, 0)
+    assert live.brier == pytest.approx(0.02)
+    # the total is what it always was, over both
+    assert (p.questions, p.predictions, p.came_true, p.undecided) == (4, 3, 2, 1)
+    assert p.brier == pytest.approx((0.08 + 0.5 + 0.98 + 0.02) / 4)
+
+
+def test_retrospective_part_matches_the_tag_filter(retrospective: Any) -> None:
+    """The split scores the paper on its own forecasts; filtering by the tag scores
+    everyone (crowd included). The paper's numbers must agree."""
+    split = build(retrospective, as_of="2025-01-20").paper
+    alone = build(retrospective, as_of="2025-01-20", tag="retrospective").paper
+    assert split is not None and alone is not None
+    for key in ("questions", "predictions", "came_true", "undecided"):
+        assert getattr(split.retrospective, key) == getattr(alone, key), key
+    for key in ("brier", "log_score", "baseline_score"):
+        assert getattr(split.retrospective, key) == pytest.approx(getattr(alone, key)), key
+    assert alone.live.questions == 0 and alone.live.brier is None
+
+
+def test_without_retrospective_questions_everything_is_live(history: Any) -> None:
+    p = build(history, as_of="2025-01-20").paper
+    assert p is not None
+    assert p.retrospective.questions == 0 and p.retrospective.brier is None
+    live = p.live
+    assert (live.questions, live.predictions, live.came_true, live.undecided) == (
+        p.questions,
+        p.predictions,
+        p.came_true,
+        p.undecided,
+    )
+    assert (live.brier, live.log_score, live.baseline_score) == (
+        p.brier,
+        p.log_score,
+        p.baseline_score,
+    )
+
+
+def test_json_keeps_the_total_and_adds_the_split(retrospective: Any) -> None:
+    data = no_nan(build(retrospective, as_of="2025-01-20").to_json())["paper"]
+    assert (data["predictions"], data["came_true"], data["undecided"]) == (3, 2, 1)
+    part_keys = [
+        "questions", "predictions", "came_true", "undecided", "brier", "log_score",
+        "baseline_score",
+    ]  # fmt: skip
+    assert list(data["retrospective"]) == part_keys and list(data["live"]) == part_keys
+    assert (data["retrospective"]["came_true"], data["live"]["came_true"]) == (1, 1)
+
+
+def test_cli_shows_which_questions_are_retrospective(
+    retrospective: Any, cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    html = tmp_path / "r.html"
+    r = cli("report", "--as-of", "2025-01-20", "--html", str(html))
+    assert r.exit_code == 0, r.output
+    out = r.stdout
+    assert "The paper's record: retrospective and live questions" in out
+    lines = {line.split()[1]: line for line in out.splitlines() if line.startswith("│ ")}
+    assert "1 of 2" in lines["Retrospective"] and "0.520" in lines["Retrospective"]
+    assert "1 of 1" in lines["Live"] and "0.020" in lines["Live"]
+    assert "2 of 3" in lines["Total"] and "0.395" in lines["Total"]
+    assert "tagged retrospective" in out
+    page = html.read_text(encoding="utf-8")
+    for part, came_true, brier in (
+        ("Retrospective", "1 of 2", "0.520"),
+        ("Live", "1 of 1", "0.020"),
+        ("Total", "2 of 3", "0.395"),
+    ):
+        row = page[page.index(f"<td>{part}</td>") :]
+        row = row[: row.index("</tr>")]
+        assert f'<td class="num">{came_true}</td>' in row and f">{brier}<" in row, row
+    assert "tagged retrospective" in page
 
 
 # --------------------------------------------------------------------------------------

@@ -93,7 +93,14 @@ def test_self_contained(html: str) -> None:
 
 
 def test_sections_and_chart(html: str) -> None:
-    for anchor in ("leaderboard", "paper", "reliability", "calibration", "methodology"):
+    for anchor in (
+        "leaderboard",
+        "paper",
+        "paper-record",
+        "reliability",
+        "calibration",
+        "methodology",
+    ):
         assert f'id="{anchor}"' in html
     assert html.count("<svg") == 1
     svg = html[html.index("<svg") : html.index("</svg>")]
@@ -138,9 +145,14 @@ def test_paper_scorecard_shows_the_paper_s_numbers(rep: Report, html: str) -> No
     p = rep.paper
     assert p is not None and p.predictions == 300
     assert f"{p.came_true} of 300 resolved paper predictions came true" in html
-    rows = {row[0]: row[1:] for row in cells(html, "paper")}
+    rows = {row[0]: row[1:] for row in cells(html, "paper-team")}
     assert rows["Brier"] == [fmt(p.brier), fmt(rep.crowd.brier), fmt(rep.team.mean.brier)]
     assert rows["Relative Brier"][0] == fmt(p.relative_brier, "signed")
+    # nothing is tagged retrospective here: every question is live
+    record = {row[0]: row[1:] for row in cells(html, "paper-record")}
+    assert record["Retrospective"] == ["0", "0 of 0", "0", "-", "-", "-"]
+    total = ["300", f"{p.came_true} of 300", str(p.undecided), fmt(p.brier)]
+    assert record["Live"][:4] == record["Total"][:4] == total
 
 
 def test_empty_report_renders() -> None:

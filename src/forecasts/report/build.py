@@ -23,12 +23,15 @@ from forecasts import clock
 from forecasts.domain.people import PAPER
 from forecasts.errors import BadInput, PersonNotFound
 from forecasts.report.text import plural
-from forecasts.scoring import Scores, score, wilson_interval
+from forecasts.scoring import ForecastArrays, QuestionArrays, Scores, score, wilson_interval
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from numpy.typing import NDArray
     from sqlmodel import Session
+
+    from forecasts.report.load import History
 
 MAX_BINS = 100
 #: Below this many resolved binary final forecasts, calibration is not worth judging.
@@ -36,6 +39,9 @@ MIN_CALIBRATION = 20
 DECIMALS = 6
 #: The scores every forecaster, the paper, the crowd and the team mean have.
 METRICS = ("brier", "brier_time_avg", "coverage", "relative_brier", "log_score", "baseline_score")
+#: The tag of questions the paper is scored on after the fact: already settled by the record
+#: when they were written, so nobody forecast them here (issue 16: the paper's record so far).
+RETROSPECTIVE = "retrospective"
 
 
 # --------------------------------------------------------------------------------------
@@ -189,13 +195,31 @@ class ForecasterEntry(Entry):
 
 
 @dataclass(frozen=True)
+class PaperPart:
+    """The paper's record on part of the questions: how many it forecast, how many of its
+    predictions came true, and its own scores (no relative Brier: retrospective questions
+    have no crowd to compare with)."""
+
+    questions: int
+    predictions: int
+    came_true: int
+    undecided: int
+    brier: Number
+    log_score: Number
+    baseline_score: Number
+
+
+@dataclass(frozen=True)
 class PaperEntry(Entry):
-    """The paper: its scores, and how many of its predictions came true (a final P(yes) of
-    exactly 50%, or a tie between options, is ``undecided``)."""
+    """The paper: its scores on all questions, and how many of its predictions came true (a
+    final P(yes) of exactly 50%, or a tie between options, is ``undecided``); then the
+    same record split into ``retrospective`` questions (tagged so) and ``live`` ones."""
 
     predictions: int
     came_true: int
     undecided: int
+    retrospective: PaperPart
+    live: PaperPart
 
 
 @dataclass(frozen=True)
@@ -309,6 +333,11 @@ def build_report(session: Session, options: ReportOptions | None = None) -> Repo
     if options.forecaster is not None:
         _check_forecaster(session, options.forecaster)
     hist = load_history(session, as_of=options.as_of, tag=options.tag)
+    return report_from_history(hist, options)
+
+
+def report_from_history(hist: History, options: ReportOptions) -> Report:
+    """Score a loaded history and shape the report (no database needed)."""
     scores = score(
         hist.questions, hist.forecasts, len(hist.handles), paper=hist.paper, bins=options.bins
     )
@@ -319,6 +348,7 @@ def build_report(session: Session, options: ReportOptions | None = None) -> Repo
         options=options,
         cutoff=hist.cutoff,
         counts=hist.counts,
+        paper_record=paper_record(hist, options.bins),
     )
 
 
@@ -340,9 +370,11 @@ def shape_report(
     options: ReportOptions,
     cutoff: dt.datetime,
     counts: dict[str, int] | None = None,
+    paper_record: PaperRecord | None = None,
 ) -> Report:
     """Scores (with the handles and the paper's index that go with them) as a Report.
-    ``counts`` are the loader's question counts (``load.History.counts``)."""
+    ``counts`` are the loader's question counts (``load.History.counts``);
+    ``paper_record`` splits the paper's record (default: every question is live)."""
     counts = dict(counts or {})
     n_scored = counts.get("scored_questions", int(s.questions[s.crowd]))
     return Report(
@@ -359,7 +391,7 @@ def shape_report(
             unresolved=counts.get("unresolved", 0) + counts.get("later", 0),
         ),
         forecasters=_leaderboard(s, handles, paper, options.forecaster),
-        paper=_paper_entry(s, paper),
+        paper=_paper_entry(s, paper, paper_record),
         crowd=_crowd_entry(s),
         team=_team(s, _active(s, handles, paper)),
         notes=_report_notes(n_scored, counts.get("annulled", 0)),
@@ -384,14 +416,18 @@ def _leaderboard(
     ]
 
 
-def _paper_entry(s: Scores, paper: int) -> PaperEntry | None:
+def _paper_entry(s: Scores, paper: int, record: PaperRecord | None) -> PaperEntry | None:
     if paper < 0:
         return None
+    if record is None:
+        record = PaperRecord(retrospective=NO_QUESTIONS, live=_paper_part(s, paper))
     return PaperEntry(
         **_scores(s, paper, PAPER),
         predictions=int(s.predictions[paper]),
         came_true=int(s.came_true[paper]),
         undecided=int(s.undecided[paper]),
+        retrospective=record.retrospective,
+        live=record.live,
     )
 
 
@@ -508,6 +544,73 @@ def _report_notes(n_scored: int, annulled: int) -> list[str]:
     if annulled:
         notes.append(f"{plural(annulled, 'annulled question')} left out, as always")
     return notes
+
+
+# --------------------------------------------------------------------------------------
+# The paper's record, split
+
+
+NO_QUESTIONS = PaperPart(0, 0, 0, 0, None, None, None)
+
+
+@dataclass(frozen=True)
+class PaperRecord:
+    retrospective: PaperPart
+    live: PaperPart
+
+
+def paper_record(hist: History, bins: int) -> PaperRecord | None:
+    """The paper's record on retrospective questions and on live ones (None without a
+    paper). Each part is scored on the paper's own forecasts alone: its scores other than
+    the relative Brier never depend on anyone else's, and the crowd, which is the costly
+    part of scoring, is not needed."""
+    if hist.paper < 0:
+        return None
+    retro = np.array([RETROSPECTIVE in tags for tags in hist.question_tags], dtype=bool)
+    return PaperRecord(
+        retrospective=_paper_on(hist, retro, bins), live=_paper_on(hist, ~retro, bins)
+    )
+
+
+def _paper_on(hist: History, chosen: NDArray[np.bool_], bins: int) -> PaperPart:
+    """The paper's record on the ``chosen`` questions."""
+    if not chosen.any():
+        return NO_QUESTIONS
+    q, f = hist.questions, hist.forecasts
+    new_index = np.cumsum(chosen) - 1  # question index among the chosen ones
+    rows = np.flatnonzero((f.person == hist.paper) & chosen[f.question])
+    questions = QuestionArrays(
+        kind=q.kind[chosen],
+        n_options=q.n_options[chosen],
+        outcome=q.outcome[chosen],
+        opens=q.opens[chosen],
+        end=q.end[chosen],
+        range_width=q.range_width[chosen],
+    )
+    forecasts = ForecastArrays(
+        question=new_index[f.question[rows]].astype(np.int32),
+        person=f.person[rows],
+        made_at=f.made_at[rows],
+        p_yes=f.p_yes[rows],
+        choice_row=f.choice_row[rows],
+        choice=f.choice,
+        quantile_row=f.quantile_row[rows],
+        quantiles=f.quantiles,
+    )
+    s = score(questions, forecasts, len(hist.handles), paper=hist.paper, bins=bins)
+    return _paper_part(s, hist.paper)
+
+
+def _paper_part(s: Scores, paper: int) -> PaperPart:
+    return PaperPart(
+        questions=int(s.questions[paper]),
+        predictions=int(s.predictions[paper]),
+        came_true=int(s.came_true[paper]),
+        undecided=int(s.undecided[paper]),
+        brier=_f(s.brier[paper]),
+        log_score=_f(s.log_score[paper]),
+        baseline_score=_f(s.baseline_score[paper]),
+    )
 
 
 def _f(x: Any) -> float | None:

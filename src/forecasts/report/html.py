@@ -15,7 +15,14 @@ from forecasts import clock
 from forecasts.domain.people import PAPER
 from forecasts.errors import BadInput
 from forecasts.report.build import MIN_CALIBRATION
-from forecasts.report.text import comparison_rows, fmt, paper_summary
+from forecasts.report.text import (
+    RECORD_COLUMNS,
+    RECORD_NOTE,
+    comparison_rows,
+    fmt,
+    paper_summary,
+    record_rows,
+)
 
 if TYPE_CHECKING:
     from forecasts.report.build import Report
@@ -77,6 +84,9 @@ def render_html(report: Report) -> str:
         chart_svg=svg,
         paper_summary=paper_summary(report),
         comparison=comparison_rows(report),
+        record_columns=RECORD_COLUMNS,
+        record=record_rows(report),
+        record_note=RECORD_NOTE,
         min_calibration=MIN_CALIBRATION,
         generated=clock.now().strftime("%Y-%m-%d %H:%M UTC"),
     )

@@ -49,15 +49,17 @@ FETCH_BATCH = 100_000
 class History:
     """The resolved history as arrays, with the names that go with the indices.
 
-    ``counts`` has ``questions`` (after the tag filter), ``resolved``, ``annulled``,
-    ``unresolved``, ``later`` (resolved after the as-of day), ``scored_questions`` and the
-    scored questions per kind; ``skipped`` says what was left out as unreadable."""
+    ``question_tags`` are each scored question's tags (lower case). ``counts`` has
+    ``questions`` (after the tag filter), ``resolved``, ``annulled``, ``unresolved``,
+    ``later`` (resolved after the as-of day), ``scored_questions`` and the scored questions
+    per kind; ``skipped`` says what was left out as unreadable."""
 
     questions: QuestionArrays
     forecasts: ForecastArrays
     handles: list[str]
     paper: int
     question_ids: list[str]
+    question_tags: list[list[str]]
     cutoff: dt.datetime
     as_of_day: dt.date | None
     counts: dict[str, int] = field(default_factory=dict)
@@ -89,6 +91,7 @@ def load_history(
         handles=handles,
         paper=person_idx.get(PAPER, -1),
         question_ids=table.ids,
+        question_tags=table.tags,
         cutoff=cutoff,
         as_of_day=as_of,
         counts=counts,
@@ -164,11 +167,12 @@ def _handles(session: Session) -> list[str]:
 
 @dataclass
 class _QuestionTable:
-    """The scored questions: arrays for scoring, and their ids and options by index."""
+    """The scored questions: arrays for scoring, and their ids, options and tags by index."""
 
     arrays: QuestionArrays
     ids: list[str]
     options: list[list[str]]
+    tags: list[list[str]]
     bad_outcomes: int
     index: dict[str, int] = field(init=False)  # question id -> index
 
@@ -189,6 +193,7 @@ def _question_table(chosen: list[Any], current: dict[str, Any]) -> _QuestionTabl
     kind, n_opt, out, opens, end, width = [], [], [], [], [], []
     ids: list[str] = []
     options: list[list[str]] = []
+    tags: list[list[str]] = []
     bad = 0
     for q in chosen:
         r = current[q.id]
@@ -200,6 +205,7 @@ def _question_table(chosen: list[Any], current: dict[str, Any]) -> _QuestionTabl
             continue
         ids.append(q.id)
         options.append(opts)
+        tags.append([str(t).lower() for t in (q.tags or [])])
         kind.append(k)
         n_opt.append(2 if k == BINARY else len(opts) if k == CHOICE else 0)
         out.append(outcome)
@@ -215,7 +221,7 @@ def _question_table(chosen: list[Any], current: dict[str, Any]) -> _QuestionTabl
         end=np.array(end, dtype=float),
         range_width=np.array(width, dtype=float),
     )
-    return _QuestionTable(arrays, ids, options, bad)
+    return _QuestionTable(arrays, ids, options, tags, bad)
 
 
 # --------------------------------------------------------------------------------------

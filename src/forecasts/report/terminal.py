@@ -11,7 +11,15 @@ from typing import TYPE_CHECKING
 from rich.markup import escape
 from rich.table import Table
 
-from forecasts.report.text import comparison_rows, fmt, paper_summary, plural
+from forecasts.report.text import (
+    RECORD_COLUMNS,
+    RECORD_NOTE,
+    comparison_rows,
+    fmt,
+    paper_summary,
+    plural,
+    record_rows,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -77,6 +85,13 @@ def _paper(report: Report, console: Console) -> None:
     console.print(f"\n[bold]The paper[/bold]: {paper_summary(report)}")
     if report.paper is None or not report.paper.questions:
         return
+    rt = Table(title="The paper's record: retrospective and live questions", title_justify="left")
+    for col in RECORD_COLUMNS:
+        rt.add_column(col, justify="left" if col == RECORD_COLUMNS[0] else "right")
+    for row in record_rows(report):
+        rt.add_row(*row)
+    console.print(rt)
+    console.print(RECORD_NOTE)
     pt = Table(title="The paper next to the team", title_justify="left")
     for col in ("Metric", "Paper", "Crowd", "Team mean"):
         pt.add_column(col, justify="left" if col == "Metric" else "right")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from forecasts.report.build import Report
+    from forecasts.report.build import PaperEntry, PaperPart, Report
 
 METRIC_LABELS = {
     "brier": "Brier",
@@ -62,3 +62,36 @@ def comparison_rows(report: Report) -> list[tuple[str, str, str, str]]:
         paper = fmt(p.metric(key), k) if p is not None else "-"
         out.append((label, paper, fmt(c.metric(key), k), fmt(t.metric(key), k)))
     return out
+
+
+RECORD_COLUMNS = ("Questions", "Scored", "Came true", "50/50", "Brier", "Log score", "Baseline")
+RECORD_NOTE = (
+    "Retrospective: questions tagged retrospective, already settled when they were written; "
+    "the paper is scored on them after the fact. Live: all the others."
+)
+
+
+def record_rows(report: Report) -> list[tuple[str, ...]]:
+    """The paper's record on retrospective questions, on live ones, and in total: (part,
+    questions, 'k of n' predictions that came true, 50/50 predictions, Brier, log score,
+    baseline score). Empty without a paper."""
+    p = report.paper
+    if p is None:
+        return []
+    parts: list[tuple[str, PaperPart | PaperEntry]] = [
+        ("Retrospective", p.retrospective),
+        ("Live", p.live),
+        ("Total", p),
+    ]
+    return [
+        (
+            name,
+            str(part.questions),
+            f"{part.came_true} of {part.predictions}",
+            str(part.undecided),
+            fmt(part.brier),
+            fmt(part.log_score),
+            fmt(part.baseline_score, "base"),
+        )
+        for name, part in parts
+    ]
