@@ -600,6 +600,9 @@ def test_run_checks_everything_before_any_work(tmp_path: Path) -> None:
     with pytest.raises(BadInput) as e:
         run_report(sessions, html=html, png=tmp_path / "missing" / "r.png")
     assert e.value.field == "png"
+    with pytest.raises(BadInput) as e:
+        run_report(sessions, html=tmp_path / "missing" / "r.html")
+    assert e.value.field == "html"
     with pytest.raises(BadInput):
         run_report(sessions, html=html, bins=0)
     assert not html.exists()

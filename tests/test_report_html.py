@@ -46,14 +46,19 @@ def synthetic_report(n_q: int = 300, handles: tuple[str, ...] = ("alice", EVIL, 
     q = np.repeat(np.arange(n_q), n_p)
     p = np.tile(np.arange(n_p), n_q)
     noise = rng.normal(0, 0.08, q.size) * np.where(p == n_p - 1, 3, 1)
+    made_at = rng.uniform(0, 20 * DAY, q.size)
+    p_yes = np.clip(truth[q] + noise, 0.01, 0.99)
+    # an earlier, vaguer first guess, so that the time-averaged Brier differs from the final
+    first_at = made_at * rng.uniform(0.1, 0.9, q.size)
+    first_p = np.clip(0.5 + (p_yes - 0.5) * 0.3, 0.01, 0.99)
     fa = ForecastArrays(
-        question=q.astype(np.int32),
-        person=p.astype(np.int32),
-        made_at=rng.uniform(0, 20 * DAY, q.size),
-        p_yes=np.clip(truth[q] + noise, 0.01, 0.99),
-        choice_row=np.full(q.size, -1, dtype=np.int32),
+        question=np.concatenate([q, q]).astype(np.int32),
+        person=np.concatenate([p, p]).astype(np.int32),
+        made_at=np.concatenate([first_at, made_at]),
+        p_yes=np.concatenate([first_p, p_yes]),
+        choice_row=np.full(2 * q.size, -1, dtype=np.int32),
         choice=np.zeros((0, 2)),
-        quantile_row=np.full(q.size, -1, dtype=np.int32),
+        quantile_row=np.full(2 * q.size, -1, dtype=np.int32),
         quantiles=np.zeros((0, 5)),
     )
     s = scoring.score(qa, fa, n_p, paper=n_p - 1, bins=10)
@@ -136,9 +141,11 @@ def test_leaderboard_shows_each_forecaster_s_scores(rep: Report, html: str) -> N
             fmt(e.log_score),
             fmt(e.baseline_score, "base"),
         ]
-    # the numbers are the data's: 300 questions each, Briers that differ by forecaster
+    # the numbers are the data's: 300 questions each, Briers that differ by forecaster, and
+    # a time-averaged Brier (vaguer first guesses count) that differs from the final one
     assert {row[2] for row in rows} == {"300"}
     assert len({row[3] for row in rows}) == 2
+    assert all(row[3] != row[4] for row in rows)
 
 
 def test_paper_scorecard_shows_the_paper_s_numbers(rep: Report, html: str) -> None:
