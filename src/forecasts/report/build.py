@@ -1,11 +1,12 @@
 """The report's numbers: options in, a typed ``Report`` out.
 
-``build_report`` loads the resolved history (``report.load``), scores it with
-``forecasts.scoring`` and shapes the result (``shape_report``): a leaderboard of
-``ForecasterEntry``, the paper's scorecard, the crowd, the team, and notes. Numbers are
-rounded to 6 decimals and None where undefined, so ``Report.to_dict()`` is JSON-ready as it
-is. Nothing here prints, writes files or knows about the command line; the terminal, HTML
-and the weekly digest all present the same ``Report``.
+``build_report`` loads the resolved history (``report.load``); ``report_from_history``
+scores it with ``forecasts.scoring`` and shapes the result (``shape_report``): a leaderboard
+of ``ForecasterEntry``, the paper's scorecard (split into retrospective and live questions),
+the crowd, the team, and notes. Numbers are rounded to 6 decimals and None where
+undefined, so ``Report.to_dict()`` is JSON-ready as it is. Nothing here prints, writes
+files or knows about the command line; the terminal, HTML and the weekly digest all
+present the same ``Report``.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ RETROSPECTIVE = "retrospective"
 @dataclass(frozen=True)
 class ReportOptions:
     """What to report. Checked when made: a bad option raises ``BadInput`` naming its
-    ``field``. ``as_of``: score as of the end of this UTC day (None: now); ``bins``:
+    ``field`` (whether ``forecaster`` exists is checked by ``build_report``). ``as_of``: score as of the end of this UTC day (None: now); ``bins``:
     calibration bins; ``forecaster``: show only this handle (the crowd still uses everyone);
     ``tag``: only questions with this tag (any case)."""
 
