@@ -439,6 +439,29 @@ def test_cli_shows_which_questions_are_retrospective(
     assert "tagged retrospective" in page
 
 
+def test_shipped_questions_split_the_paper_s_record(empty_db_url: str) -> None:
+    """`init` on the shipped questions.yaml, then `report`: the retrospective questions
+    (with their resolutions from the file) are the retrospective part, the same numbers
+    as `report --tag retrospective`, and the terminal says which is which."""
+    from conftest import REPO, make_cli
+    from forecasts.store.db import load_models
+
+    load_models()  # table models are built before the clock is frozen (pydantic needs it)
+    cli = make_cli(empty_db_url)
+    with freeze_time("2026-12-01 12:00:00"):
+        assert cli("init", "--questions", str(REPO / "questions.yaml")).exit_code == 0
+        whole = no_nan(cli("report", "--json").stdout)["paper"]
+        tagged = no_nan(cli("report", "--json", "--tag", "retrospective").stdout)["paper"]
+        table = cli("report").stdout
+    retro = whole["retrospective"]
+    assert retro["questions"] >= 10
+    for key in retro:
+        assert retro[key] == tagged[key], key
+    assert whole["live"]["questions"] == whole["questions"] - retro["questions"]
+    row = next(line for line in table.splitlines() if line.startswith("│ Retrospective"))
+    assert f"{retro['came_true']} of {retro['predictions']}" in row
+
+
 # --------------------------------------------------------------------------------------
 # Loading
 
