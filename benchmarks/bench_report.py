@@ -3,7 +3,8 @@
 Run:  .venv/bin/python benchmarks/bench_report.py [--forecasts N] [--repeat K] [--no-db]
 
 Measures
-  * report: scoring + JSON-ready dict from in-memory arrays (median of --repeat runs);
+  * report: scoring, the typed report (the paper's record split too) and its JSON, from
+            in-memory arrays (median of --repeat runs);
   * bare:   a bare numpy computation of the same Brier values (final-forecast Brier and the
             time-averaged Brier per forecaster) over the same arrays, already in memory;
   * ratio:  report / bare (the cost of everything else: crowd, calibration, ...);
@@ -33,13 +34,15 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from forecasts import report as report_mod  # noqa: E402
 from forecasts import scoring  # noqa: E402
 from forecasts.domain.values import QUANTILES  # noqa: E402
+from forecasts.report.build import ReportOptions, paper_record, shape_report  # noqa: E402
+from forecasts.report.load import History, load_history  # noqa: E402
 from forecasts.scoring import BINARY, CHOICE, NUMERIC, ForecastArrays, QuestionArrays  # noqa: E402
 
 DAY = 86400.0
 EPOCH0 = dt.datetime(2024, 1, 1, tzinfo=dt.UTC).timestamp()
+CUTOFF = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)  # the report's "now": after every forecast
 
 
 def rss_mb() -> float:
@@ -391,7 +394,21 @@ def main() -> None:
     handles = [f"analyst{i:03d}" for i in range(args.people)] + ["paper"]
     rss_after_data = rss_mb()
 
-    def full_report(crowd_over_time: bool = True) -> dict[str, Any]:
+    # What the loader would hand over; a tenth of the questions are retrospective, so the
+    # paper's record is split as it is on a real database.
+    history = History(
+        questions=qa,
+        forecasts=fa,
+        handles=handles,
+        paper=data["paper"],
+        question_ids=[f"q{i:05d}" for i in range(len(qa))],
+        question_tags=[["retrospective"] if i % 10 == 0 else [] for i in range(len(qa))],
+        cutoff=CUTOFF,
+        as_of_day=None,
+    )
+
+    def full_report(crowd_over_time: bool = True) -> Any:
+        # report.build.report_from_history, with the scorer's knobs
         s = scoring.score(
             qa,
             fa,
@@ -401,8 +418,15 @@ def main() -> None:
             crowd_over_time=crowd_over_time,
             chunking=chunking,
         )
-        rep = report_mod.scores_to_dict(s, handles=handles, paper=data["paper"], as_of="bench")
-        json.dumps(rep, allow_nan=False)
+        rep = shape_report(
+            s,
+            handles=handles,
+            paper=data["paper"],
+            options=ReportOptions(),
+            cutoff=CUTOFF,
+            paper_record=paper_record(history, 10),
+        )
+        json.dumps(rep.to_dict(), allow_nan=False)
         return rep
 
     def bare() -> Any:
@@ -518,7 +542,7 @@ def main() -> None:
 
 
 def load_only(path: Path, repeat: int) -> None:
-    """Time ``report.load_history`` on an existing database; print one JSON line."""
+    """Time ``report.load.load_history`` on an existing database; print one JSON line."""
     import sqlalchemy as sa
     from sqlmodel import Session
 
@@ -526,7 +550,7 @@ def load_only(path: Path, repeat: int) -> None:
 
     def load() -> Any:
         with Session(engine) as session:
-            return report_mod.load_history(session, as_of=dt.date(2030, 1, 1))
+            return load_history(session, as_of=dt.date(2030, 1, 1))
 
     median, runs, hist = timed(load, max(1, min(repeat, 3)))
     print(

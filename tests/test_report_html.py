@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import html as htmllib
 import os
 import re
 import shutil
 import subprocess
 import tempfile
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 
-from forecasts import report, scoring
+from forecasts import clock, scoring
+from forecasts.report.build import Report, ReportOptions, shape_report
+from forecasts.report.html import render_html
+from forecasts.report.load import _empty_forecasts
+from forecasts.report.text import fmt
 from forecasts.scoring import BINARY, ForecastArrays, QuestionArrays
 
 CHROMIUM = "/usr/bin/chromium"
@@ -21,9 +26,10 @@ DAY = 86400.0
 EVIL = '<script>alert("x")</script>'
 
 
-def synthetic_report(
-    n_q: int = 300, handles: tuple[str, ...] = ("alice", EVIL, "paper")
-) -> dict[str, Any]:
+AS_OF = dt.date(2025, 6, 30)
+
+
+def synthetic_report(n_q: int = 300, handles: tuple[str, ...] = ("alice", EVIL, "paper")) -> Report:
     """Binary questions with decently calibrated forecasters, scored without a database."""
     rng = np.random.default_rng(2)
     truth = rng.uniform(0.02, 0.98, n_q)
@@ -40,29 +46,40 @@ def synthetic_report(
     q = np.repeat(np.arange(n_q), n_p)
     p = np.tile(np.arange(n_p), n_q)
     noise = rng.normal(0, 0.08, q.size) * np.where(p == n_p - 1, 3, 1)
+    made_at = rng.uniform(0, 20 * DAY, q.size)
+    p_yes = np.clip(truth[q] + noise, 0.01, 0.99)
+    # an earlier, vaguer first guess, so that the time-averaged Brier differs from the final
+    first_at = made_at * rng.uniform(0.1, 0.9, q.size)
+    first_p = np.clip(0.5 + (p_yes - 0.5) * 0.3, 0.01, 0.99)
     fa = ForecastArrays(
-        question=q.astype(np.int32),
-        person=p.astype(np.int32),
-        made_at=rng.uniform(0, 20 * DAY, q.size),
-        p_yes=np.clip(truth[q] + noise, 0.01, 0.99),
-        choice_row=np.full(q.size, -1, dtype=np.int32),
+        question=np.concatenate([q, q]).astype(np.int32),
+        person=np.concatenate([p, p]).astype(np.int32),
+        made_at=np.concatenate([first_at, made_at]),
+        p_yes=np.concatenate([first_p, p_yes]),
+        choice_row=np.full(2 * q.size, -1, dtype=np.int32),
         choice=np.zeros((0, 2)),
-        quantile_row=np.full(q.size, -1, dtype=np.int32),
+        quantile_row=np.full(2 * q.size, -1, dtype=np.int32),
         quantiles=np.zeros((0, 5)),
     )
     s = scoring.score(qa, fa, n_p, paper=n_p - 1, bins=10)
-    return report.scores_to_dict(
+    return shape_report(
         s,
         handles=list(handles),
         paper=n_p - 1,
-        as_of="2025-06-30",
+        options=ReportOptions(as_of=AS_OF),
+        cutoff=clock.end_of_day(AS_OF),
         counts={"scored_questions": n_q, "binary": n_q},
     )
 
 
 @pytest.fixture(scope="module")
-def html() -> str:
-    return report.render_html(synthetic_report())
+def rep() -> Report:
+    return synthetic_report()
+
+
+@pytest.fixture(scope="module")
+def html(rep: Report) -> str:
+    return render_html(rep)
 
 
 def test_autoescape(html: str) -> None:
@@ -81,14 +98,68 @@ def test_self_contained(html: str) -> None:
 
 
 def test_sections_and_chart(html: str) -> None:
-    for anchor in ("leaderboard", "paper", "reliability", "calibration", "methodology"):
+    for anchor in (
+        "leaderboard",
+        "paper",
+        "paper-record",
+        "reliability",
+        "calibration",
+        "methodology",
+    ):
         assert f'id="{anchor}"' in html
     assert html.count("<svg") == 1
     svg = html[html.index("<svg") : html.index("</svg>")]
     # the diagonal is dashed; the Wilson bands are a filled, translucent polygon
     assert "stroke-dasharray" in svg
     assert "fill-opacity" in svg or "opacity" in svg
-    assert "0.176" in html  # the worked example in the methodology
+
+
+def cells(html: str, section: str) -> list[list[str]]:
+    """The text of each body row's cells in the first table after ``id="section"``."""
+    start = html.index(f'id="{section}"')
+    table = html[html.index("<tbody>", start) : html.index("</tbody>", start)]
+    rows = re.findall(r"<tr>(.*?)</tr>", table, flags=re.DOTALL)
+    return [
+        [htmllib.unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", r, flags=re.DOTALL)]
+        for r in rows
+    ]  # fmt: skip
+
+
+def test_leaderboard_shows_each_forecaster_s_scores(rep: Report, html: str) -> None:
+    """Each row carries that forecaster's numbers from the report, in the header's order."""
+    rows = cells(html, "leaderboard")
+    assert len(rows) == len(rep.forecasters) == 2
+    for row, e in zip(rows, rep.forecasters, strict=True):
+        assert row == [
+            str(e.rank),
+            e.forecaster,
+            str(e.questions),
+            fmt(e.brier),
+            fmt(e.brier_time_avg),
+            fmt(e.coverage, "pct"),
+            fmt(e.relative_brier, "signed"),
+            fmt(e.log_score),
+            fmt(e.baseline_score, "base"),
+        ]
+    # the numbers are the data's: 300 questions each, Briers that differ by forecaster, and
+    # a time-averaged Brier (vaguer first guesses count) that differs from the final one
+    assert {row[2] for row in rows} == {"300"}
+    assert len({row[3] for row in rows}) == 2
+    assert all(row[3] != row[4] for row in rows)
+
+
+def test_paper_scorecard_shows_the_paper_s_numbers(rep: Report, html: str) -> None:
+    p = rep.paper
+    assert p is not None and p.predictions == 300
+    assert f"{p.came_true} of 300 resolved paper predictions came true" in html
+    rows = {row[0]: row[1:] for row in cells(html, "paper-team")}
+    assert rows["Brier"] == [fmt(p.brier), fmt(rep.crowd.brier), fmt(rep.team.mean.brier)]
+    assert rows["Relative Brier"][0] == fmt(p.relative_brier, "signed")
+    # nothing is tagged retrospective here: every question is live
+    record = {row[0]: row[1:] for row in cells(html, "paper-record")}
+    assert record["Retrospective"] == ["0", "0 of 0", "0", "-", "-", "-"]
+    total = ["300", f"{p.came_true} of 300", str(p.undecided), fmt(p.brier)]
+    assert record["Live"][:4] == record["Total"][:4] == total
 
 
 def test_empty_report_renders() -> None:
@@ -101,12 +172,19 @@ def test_empty_report_renders() -> None:
             end=np.zeros(0),
             range_width=np.zeros(0),
         ),
-        report._empty_forecasts(),
+        _empty_forecasts(),
         1,
         paper=0,
     )
-    rep = report.scores_to_dict(s, handles=["paper"], paper=0, as_of="2025-01-01")
-    out = report.render_html(rep)
+    day = dt.date(2025, 1, 1)
+    empty = shape_report(
+        s,
+        handles=["paper"],
+        paper=0,
+        options=ReportOptions(as_of=day),
+        cutoff=clock.end_of_day(day),
+    )
+    out = render_html(empty)
     assert "No forecaster has a resolved question to score yet." in out
     assert "The paper has no resolved predictions yet." in out
 

@@ -44,22 +44,23 @@ def report(
     """
     import sys
 
-    from forecasts import report as core
-    from forecasts.cli._common import console, db_session, echo
+    from forecasts.cli._common import console, echo, runtime
+    from forecasts.report.run import run_report
 
-    core.check_bins(bins)
-    day = core.parse_as_of(as_of)
-    if html is not None:
-        core.check_writable(html, "--html")
-    if png is not None:
-        core.check_writable(png, "--png")
-    with db_session() as session:
-        rep = core.build_report(session, forecaster=forecaster, tag=tag, as_of=day, bins=bins)
+    run = run_report(
+        runtime().session,
+        as_of=as_of,
+        bins=bins,
+        forecaster=forecaster,
+        tag=tag,
+        html=html,
+        png=png,
+    )
     if json_out:
-        echo(core.report_json(rep))
+        echo(run.report.to_json())
     else:
-        core.render_terminal(rep, console())
-    for path, write in ((html, core.write_html), (png, core.write_png)):
-        if path is not None:
-            written = write(rep, path)
-            print(f"wrote {written}", file=sys.stderr if json_out else sys.stdout)
+        from forecasts.report.terminal import render_terminal
+
+        render_terminal(run.report, console())
+    for path in run.written:
+        print(f"wrote {path}", file=sys.stderr if json_out else sys.stdout)

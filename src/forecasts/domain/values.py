@@ -221,6 +221,27 @@ def normalize_outcome(q: QuestionShape, raw: str) -> str:
     raise InvalidValue(f"unknown question type {q.type!r}")
 
 
+def outcome_number(qtype: str, options: Sequence[str], stored: str) -> float | None:
+    """A stored outcome (the form ``normalize_outcome`` returns) as the number scoring
+    uses: 1.0 for yes and 0.0 for no, an option's index, or the numeric value.
+
+    None for an annulled outcome, and for one that no longer fits the question because its
+    type or options were changed (`sync --force`) after it was resolved."""
+    if stored == ANNULLED:
+        return None
+    if qtype == "binary":
+        return {"yes": 1.0, "no": 0.0}.get(stored.strip().lower())
+    if qtype == "choice":
+        return float(list(options).index(stored)) if stored in options else None
+    if qtype == "numeric":
+        try:
+            x = float(stored)
+        except ValueError:
+            return None
+        return x if math.isfinite(x) else None
+    return None
+
+
 def format_value(value: Value | None) -> str:
     """Short human form: 0.7 -> '70%', dicts -> 'A=20% B=80%' or 'p10=3 p50=5'."""
     if value is None:

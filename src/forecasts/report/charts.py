@@ -1,8 +1,7 @@
 """Reliability diagrams with matplotlib (Agg): a PNG for email, an SVG string for HTML.
 
 matplotlib is imported inside the functions that draw, so importing this module is cheap.
-A series is ``(label, calibration bins)`` where each bin is a dict with ``low, high, n,
-mean_forecast, observed, ci_low, ci_high`` (the report's calibration entries).
+A series is ``(label, calibration bins)``: the report's ``CalibrationBin`` entries.
 """
 
 from __future__ import annotations
@@ -11,9 +10,12 @@ import io
 import os
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-Series = tuple[str, Sequence[dict[str, Any]]]
+if TYPE_CHECKING:
+    from forecasts.report.build import CalibrationBin
+
+Series = tuple[str, "Sequence[CalibrationBin]"]
 
 COLOURS = ("#1f5fa8", "#c2501d", "#2e8540", "#7b3294")
 WIDTH_IN, HEIGHT_IN, DPI = 8.0, 6.0, 100  # 800 x 600 pixels
@@ -32,31 +34,48 @@ def _figure(series: Sequence[Series], bins: int) -> Any:
     )
     drawn = 0
     for (label, cal), colour in zip(series, COLOURS, strict=False):
-        pts = [b for b in cal if b.get("n")]
-        if not pts:
-            continue
-        x = [b["mean_forecast"] for b in pts]
-        y = [b["observed"] for b in pts]
-        lo = [b["ci_low"] for b in pts]
-        hi = [b["ci_high"] for b in pts]
-        n = [b["n"] for b in pts]
-        ax.fill_between(x, lo, hi, color=colour, alpha=0.18, linewidth=0, step=None)
-        for xi, l_, h_ in zip(x, lo, hi, strict=True):
-            ax.plot([xi, xi], [l_, h_], color=colour, alpha=0.55, linewidth=1.0)
-        total = sum(n)
-        ax.plot(x, y, color=colour, linewidth=1.6, marker=None)
-        ax.scatter(
-            x,
-            y,
-            s=[20 + 180 * k / total for k in n],
-            color=colour,
-            edgecolor="white",
-            linewidth=0.8,
-            zorder=3,
-            clip_on=False,
-            label=f"{label} (n={total}; band: 95% Wilson interval)",
+        drawn += _draw_series(ax, label, cal, colour)
+    _style_axes(ax, bins)
+    if not drawn:
+        ax.text(
+            0.5, 0.55, "No resolved binary forecasts yet", ha="center", va="center", color="#555555"
         )
-        drawn += 1
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.11), fontsize=8, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def _draw_series(ax: Any, label: str, cal: Sequence[CalibrationBin], colour: str) -> bool:
+    """One series: its Wilson band and whiskers, the line, and points sized by count.
+    False when it has no forecasts to draw."""
+    pts = [b for b in cal if b.n]
+    if not pts:
+        return False
+    x = [b.mean_forecast for b in pts]
+    y = [b.observed for b in pts]
+    lo = [b.ci_low for b in pts]
+    hi = [b.ci_high for b in pts]
+    n = [b.n for b in pts]
+    ax.fill_between(x, lo, hi, color=colour, alpha=0.18, linewidth=0, step=None)
+    for xi, l_, h_ in zip(x, lo, hi, strict=True):
+        ax.plot([xi, xi], [l_, h_], color=colour, alpha=0.55, linewidth=1.0)
+    total = sum(n)
+    ax.plot(x, y, color=colour, linewidth=1.6, marker=None)
+    ax.scatter(
+        x,
+        y,
+        s=[20 + 180 * k / total for k in n],
+        color=colour,
+        edgecolor="white",
+        linewidth=0.8,
+        zorder=3,
+        clip_on=False,
+        label=f"{label} (n={total}; band: 95% Wilson interval)",
+    )
+    return True
+
+
+def _style_axes(ax: Any, bins: int) -> None:
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     ax.set_aspect("equal")
@@ -69,13 +88,6 @@ def _figure(series: Sequence[Series], bins: int) -> Any:
     ax.set_xlabel("Forecast probability (mean within each bin)")
     ax.set_ylabel("Share that happened")
     ax.set_title(f"Reliability diagram ({bins} bins)")
-    if not drawn:
-        ax.text(
-            0.5, 0.55, "No resolved binary forecasts yet", ha="center", va="center", color="#555555"
-        )
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.11), fontsize=8, frameon=False)
-    fig.tight_layout()
-    return fig
 
 
 def reliability_png(series: Sequence[Series], path: str | os.PathLike[str], bins: int = 10) -> None:
