@@ -3,6 +3,7 @@ responses, feeds, search feeds, dedup, matching, failures, backoff and marks."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import socket
@@ -23,7 +24,7 @@ from forecasts.news.fetch import FetchPolicy
 from forecasts.news.models import Article, ArticleMatch, NewsSource, NewsSourceQuestion
 from forecasts.news.pull import PullSummary, pull
 from forecasts.news.settings import NewsSettings
-from forecasts.store import db
+from forecasts.runtime import Runtime
 from forecasts.store.models import Question, Resolution
 
 POLICY = FetchPolicy(
@@ -36,12 +37,8 @@ Sessions = Callable[..., AbstractContextManager[Session]]
 
 @pytest.fixture
 def sessions(db_url: str) -> Sessions:
-    engine = db.get_engine(db_url)
-
-    def factory(write: bool = False) -> AbstractContextManager[Session]:
-        return db.session_scope(engine, write=write)
-
-    return factory
+    """The session factory every caller of pull passes: ``Runtime.session``."""
+    return Runtime(database_url=db_url).session
 
 
 def add_question(
@@ -90,22 +87,36 @@ FEED = rss(
 
 
 class Gdelt:
-    """A GDELT DOC 2.0 look-alike: answers by question query; records requests."""
+    """A GDELT DOC 2.0 look-alike: answers by question query; records requests and the
+    server's clock at the start and end of each."""
 
     def __init__(self) -> None:
         self.requests: list[dict[str, list[str]]] = []
         self.times: list[float] = []
+        self.intervals: list[tuple[float, float]] = []
         self.answers: dict[str, Any] = {}
         self.default: Any = "{}"
 
     def __call__(self, req: Request) -> Response:
+        start = time.monotonic()
         qs = parse_qs(urlsplit(req.url).query)
         self.requests.append(qs)
-        self.times.append(time.monotonic())
+        self.times.append(start)
         ans = self.answers.get(qs.get("query", [""])[0], self.default)
+        self.intervals.append((start, time.monotonic()))
         if isinstance(ans, Response):
             return ans
         return Response(ans, content_type="application/json")
+
+
+def max_overlap(intervals: list[tuple[float, float]]) -> int:
+    """The most intervals open at one instant (an end before a start at a tie)."""
+    events = sorted([(a, 1) for a, _ in intervals] + [(b, -1) for _, b in intervals])
+    most = now = 0
+    for _, step in events:
+        now += step
+        most = max(most, now)
+    return most
 
 
 @pytest.fixture
@@ -347,10 +358,12 @@ def test_question_option_limits_per_question_sources(
     with pytest.raises(QuestionNotFound):
         do_pull(sessions, settings_for(httpserver), question_id="nope")
     add_question(sessions, "empty", None)
-    with pytest.raises(BadInput, match="no news query"):
+    with pytest.raises(BadInput, match="no news query") as e:
         do_pull(sessions, settings_for(httpserver), question_id="empty")
-    with pytest.raises(BadInput, match="no news source named"):
+    assert e.value.field == "question_id"
+    with pytest.raises(BadInput, match="no news source named") as e:
         do_pull(sessions, settings_for(httpserver), source="nope")
+    assert e.value.field == "source" and "--" not in e.value.message
 
 
 def test_resolved_questions_are_left_out(
@@ -494,16 +507,36 @@ def test_nothing_configured(sessions: Sessions) -> None:
     assert s.sources == [] and not s.all_failed
 
 
-def test_accepts_a_plain_session(httpserver: HTTPServer, session: Session) -> None:
-    session.add(
-        Question(
-            id="hyper", title="t", type="binary", criteria="c", opens=dt.date(2026, 1, 1),
-            closes=dt.date(2027, 1, 1), resolve_by=dt.date(2027, 2, 1), news_query="hypersonic",
-        )
-    )  # fmt: skip
-    serve_feed(httpserver)
-    s = pull(session, settings=settings_for(httpserver, gdelt=False), policy=POLICY)
-    assert s.articles_new == 3 and s.matches_new == 1
+def test_no_transaction_is_open_while_fetching(
+    httpserver: HTTPServer, gdelt: Gdelt, db_url: str
+) -> None:
+    """The design rule: the database is read before the network phase and written after
+    it, never held while a request is in flight."""
+    runtime = Runtime(database_url=db_url)
+    add_question(runtime.session, "hyper", "hypersonic")
+    open_: list[tuple[float, float]] = []
+
+    @contextlib.contextmanager
+    def recorded(*, write: bool = False) -> Iterator[Session]:
+        start = time.monotonic()
+        with runtime.session(write=write) as s:
+            yield s
+        open_.append((start, time.monotonic()))
+
+    feed_times: list[tuple[float, float]] = []
+
+    def feed(req: Request) -> Response:
+        start = time.monotonic()
+        time.sleep(0.1)
+        feed_times.append((start, time.monotonic()))
+        return Response(FEED, content_type="application/rss+xml")
+
+    httpserver.expect_request("/feed1.xml").respond_with_handler(feed)
+    s = pull(recorded, settings=settings_for(httpserver), policy=POLICY)
+    assert s.sources_ok == 2 and len(open_) == 2 and len(feed_times) == 1
+    requests = feed_times + gdelt.intervals
+    assert len(requests) == 2
+    assert all(b < start or a > end for a, b in open_ for start, end in requests)
 
 
 @pytest.fixture

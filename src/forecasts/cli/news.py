@@ -151,7 +151,7 @@ def list_(
 @app.command("sources")
 def sources_(as_json: bool = typer.Option(False, "--json", help="JSON output.")) -> None:
     """Each news source's last fetch, status, error and next allowed fetch."""
-    from forecasts.news.pull import source_specs
+    from forecasts.news.plan import source_specs
     from forecasts.news.store import all_sources
 
     specs = source_specs(get_settings().news)
@@ -192,8 +192,7 @@ def _iso_short(value: str | None) -> str:
 
 
 def _source_row(name: str, kind: str, url: str, s: Any, *, configured: bool) -> dict[str, Any]:
-    def iso(v: dt.datetime | None) -> str | None:
-        return v.isoformat() if v else None
+    from forecasts.clock import iso
 
     return {
         "name": name,

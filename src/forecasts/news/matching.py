@@ -150,14 +150,6 @@ class Matches:
         cq = self.compiled[int(self.question[i])]
         return self._present(int(self.doc[i]), cq.resolution)
 
-    def for_question(self, question_id: str) -> I64:
-        """Indexes of the documents matched to one question."""
-        try:
-            qi = self.question_ids.index(question_id)
-        except ValueError:
-            return np.zeros(0, dtype=np.int64)
-        return self.doc[self.question == qi]
-
 
 class Matcher:
     """All questions' queries compiled into one index. Build once, match many batches."""

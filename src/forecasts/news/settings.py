@@ -7,9 +7,10 @@ Every key has a default; a key given in the file replaces its default whole (so
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from forecasts.validate import http_url
 
 DEFAULT_GDELT_URL = "https://api.gdeltproject.org/api/v2/doc/doc"
 DEFAULT_MAX_BYTES = 5_000_000
@@ -20,14 +21,6 @@ SourceName = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=r"^[^\s:]"),
 ]
-
-
-def _http_url(url: str) -> str:
-    url = url.strip()
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"{url!r} is not an http(s) URL")
-    return url
 
 
 class FeedSettings(BaseModel):
@@ -41,7 +34,7 @@ class FeedSettings(BaseModel):
     @field_validator("url")
     @classmethod
     def _url(cls, v: str) -> str:
-        return _http_url(v)
+        return http_url(v)
 
     @field_validator("name")
     @classmethod
@@ -88,7 +81,7 @@ class NewsSettings(BaseModel):
     @field_validator("gdelt_url")
     @classmethod
     def _gdelt_url(cls, v: str) -> str:
-        return _http_url(v)
+        return http_url(v)
 
     @field_validator("search_feeds")
     @classmethod
@@ -98,7 +91,7 @@ class NewsSettings(BaseModel):
             t = t.strip()
             if "{query}" not in t:
                 raise ValueError(f"search feed {t!r} has no {{query}} placeholder")
-            _http_url(t.replace("{query}", "q"))
+            http_url(t.replace("{query}", "q"))
             out.append(t)
         return out
 

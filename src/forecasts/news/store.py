@@ -325,8 +325,8 @@ class ArticleView:
             "title": self.title,
             "url": self.url,
             "source": self.source,
-            "published": self.published.isoformat() if self.published else None,
-            "fetched_at": self.fetched_at.isoformat(),
+            "published": clock.iso(self.published),
+            "fetched_at": clock.iso(self.fetched_at),
             "questions": self.questions,
             "score": self.score,
             "possible_resolution": self.possible_resolution,
@@ -338,7 +338,7 @@ class ArticleView:
                     "resolution_terms": m.resolution_terms,
                     "possible_resolution": m.possible_resolution,
                     "relevant": m.relevant,
-                    "matched_at": m.matched_at.isoformat(),
+                    "matched_at": clock.iso(m.matched_at),
                 }
                 for m in self.matches
             ],
@@ -444,7 +444,8 @@ def mark(
     if not rows:
         if question_id is None:
             raise BadInput(
-                f"article {article_id} matches no question; give --question to link it to one"
+                f"article {article_id} matches no question; name the question to link it to",
+                field="question_id",
             )
         rows = [
             ArticleMatch(
