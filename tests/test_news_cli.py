@@ -230,7 +230,7 @@ def test_empty_config_means_no_sources(tmp_path: Path, db_url: str, cli) -> None
     r = cli("news", "pull")
     assert r.exit_code == 0 and "sources 0 ok, 0 failed" in r.stdout
     assert cli("news", "sources", "--json").stdout.strip() == "[]"
-    assert "No matched articles" in cli("news", "list").stdout
+    assert cli("news", "list").stdout == "No articles yet. Run `forecasts news pull`.\n"
 
 
 def test_default_sources_listed_without_fetching(db_url: str, cli) -> None:  # type: ignore[no-untyped-def]

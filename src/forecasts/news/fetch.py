@@ -34,9 +34,10 @@ from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 from forecasts import __version__, clock
+from forecasts.news.dates import time_zone
 from forecasts.news.plan import Plan, Request, SourcePlan
 from forecasts.news.settings import DEFAULT_CONCURRENCY, DEFAULT_MAX_BYTES
-from forecasts.news.sources import Parsed, SourceError, parse_feed, parse_gdelt
+from forecasts.news.sources import Parsed, SourceError, parse_feed, parse_gdelt, shorten
 
 if TYPE_CHECKING:
     import httpx
@@ -270,7 +271,7 @@ class Fetcher:
                         return _fail(
                             url,
                             current,
-                            f"redirect to non-http(s) URL refused: {target[:100]}",
+                            f"redirect to non-http(s) URL refused: {shorten(target, 200)}",
                             transient=False,
                         )
                     current = target
@@ -333,7 +334,7 @@ def _too_large(url: str, final: str, limit: int, status: int) -> FetchResult:
 
 def _why(e: Exception) -> str:
     text = str(e).strip() or type(e).__name__
-    return text.splitlines()[0][:160]
+    return shorten(text.splitlines()[0], 200)
 
 
 # ------------------------------------------------------------------ fetching a plan
@@ -443,11 +444,17 @@ async def _fetch_one(
         if is_gdelt:
             out.parsed = await asyncio.to_thread(parse_gdelt, res.body or b"", now=now)
         else:
+            tz = time_zone(sp.spec.timezone) if sp.spec.timezone else dt.UTC
             out.parsed = await asyncio.to_thread(
-                parse_feed, res.body or b"", url=res.final_url, headers=res.headers, now=now
+                parse_feed,
+                res.body or b"",
+                url=res.final_url,
+                headers=res.headers,
+                now=now,
+                default_tz=tz,
             )
     except SourceError as e:
         out.error, out.transient = e.message, e.transient
     except Exception as e:  # a parser bug must not sink the other sources
-        out.error = f"could not parse: {type(e).__name__}: {e}"[:300]
+        out.error = shorten(f"could not parse: {type(e).__name__}: {e}", 300)
     return out

@@ -30,6 +30,8 @@ class SourceSpec:
     name: str
     kind: str  # gdelt | feed | search
     url: str  # the feed URL, GDELT base URL or search template
+    #: IANA time zone of the feed's dates that have none (None: UTC).
+    timezone: str | None = None
 
     @property
     def per_question(self) -> bool:
@@ -42,7 +44,7 @@ def source_specs(settings: NewsSettings) -> list[SourceSpec]:
     if settings.gdelt:
         specs.append(SourceSpec("gdelt", "gdelt", settings.gdelt_url))
     for f in settings.feeds:
-        specs.append(SourceSpec(f.name, "feed", f.url))
+        specs.append(SourceSpec(f.name, "feed", f.url, f.timezone))
     used: set[str] = set()
     for template in settings.search_feeds:
         host = (urlsplit(template.replace("{query}", "q")).hostname or "search").lower()

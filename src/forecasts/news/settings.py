@@ -24,12 +24,25 @@ SourceName = Annotated[
 
 
 class FeedSettings(BaseModel):
-    """One RSS or Atom feed: ``{name = "...", url = "..."}``."""
+    """One RSS or Atom feed: ``{name = "...", url = "..."}``, and optionally the time
+    zone of dates the feed gives without one: ``timezone = "Asia/Shanghai"`` (UTC if not
+    given)."""
 
     model_config = ConfigDict(extra="forbid")
 
     name: SourceName
     url: str
+    timezone: str | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, v: str | None) -> str | None:
+        from forecasts.news.dates import time_zone
+
+        if v is None:
+            return None
+        time_zone(v.strip())
+        return v.strip()
 
     @field_validator("url")
     @classmethod

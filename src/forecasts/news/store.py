@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 from forecasts import clock
 from forecasts.errors import BadInput, DatabaseError, NotFound, QuestionNotFound
 from forecasts.news.models import Article, ArticleMatch, NewsSource, NewsSourceQuestion
+from forecasts.news.sources import shorten
 from forecasts.store.models import Question
 
 #: Backoff of a failing source: BACKOFF_BASE x 2^(failures - 1), at most BACKOFF_CAP.
@@ -203,7 +204,7 @@ def record_success(
     source.last_attempt = now
     source.last_success = now
     source.status = "ok"
-    source.error = note[:_ERROR_MAX] if note else None
+    source.error = shorten(note, _ERROR_MAX) if note else None
     source.failures = 0
     source.next_allowed_at = None
     if not keep_validators:
@@ -228,7 +229,7 @@ def record_failure(
     server's Retry-After, when that is later)."""
     source.last_attempt = now
     source.status = "failed"
-    source.error = error[:_ERROR_MAX]
+    source.error = shorten(error, _ERROR_MAX)
     source.failures = (source.failures or 0) + 1
     delay = backoff_delay(source.failures)
     if retry_after is not None:
@@ -278,7 +279,7 @@ def record_question_state(
             row.etag, row.last_modified = etag, last_modified
     else:
         row.status = "failed"
-        row.error = (error or "failed")[:_ERROR_MAX]
+        row.error = shorten(error or "failed", _ERROR_MAX)
     session.add(row)
 
 
@@ -410,6 +411,13 @@ def list_articles(
             )
         )
     return out
+
+
+def count_articles(session: Session) -> int:
+    """How many articles are stored, matched or not."""
+    return int(
+        session.execute(sa.select(sa.func.count()).select_from(_table(Article))).scalar_one()
+    )
 
 
 class ArticleNotFound(NotFound):
