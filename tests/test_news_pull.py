@@ -7,6 +7,7 @@ import contextlib
 import datetime as dt
 import email.utils
 import json
+import math
 import socket
 import threading
 import time
@@ -197,8 +198,11 @@ def test_full_pull_then_nothing_new(
     first = m[("https://news.example.org/j36", "j36")]
     assert first.possible_resolution and first.resolution_terms == ["first flight"]
     assert first.terms == ["j-36"] and first.score == 2.0
-    forced = m[("https://gd.example/j36-story", "j36")]
-    assert forced.terms == [] and forced.score == 1.0 and not forced.possible_resolution
+    # GDELT's story whose title lacks the query: a weak match, below every real one
+    weak = m[("https://gd.example/j36-story", "j36")]
+    assert weak.gdelt_only and weak.terms == [] and not weak.possible_resolution
+    assert weak.score == round(0.5 * math.log(2) / math.log(3), 4)  # 2 questions
+    assert not first.gdelt_only and first.score > weak.score
     assert s1.matches_new == 3 and s1.possible_resolutions_new == 1
     # GDELT was asked once per question with a query, in its own syntax, with timespan
     asked = sorted(r["query"][0] for r in gdelt.requests)

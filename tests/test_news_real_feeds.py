@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from freezegun import freeze_time
 from pytest_httpserver import HTTPServer
 from sqlmodel import select
+from werkzeug import Request, Response
 
-from forecasts.news.models import Article, ArticleMatch, NewsSource
+from forecasts.news.models import Article, ArticleMatch, NewsSource, NewsSourceQuestion
 from forecasts.store import db
 from forecasts.store.models import Question
 
@@ -275,6 +278,121 @@ def test_feedburner_original_link_is_stored_and_recognised_from_gdelt(
     (a,) = articles(db_url).values()
     assert a.url == "https://www.wire.example/article/engines-idUS1"
     assert a.summary == "Engines for J-20 fighters." and a.source == "wire"
+
+
+# ----------------------------------------------------------------------------- GDELT
+
+
+class Gdelt:
+    def __init__(self, answers: dict[str, list[tuple[str, str]]]) -> None:
+        self.answers = answers
+        self.queries: list[str] = []
+
+    def __call__(self, req: Request) -> Response:
+        query = parse_qs(urlsplit(req.url).query)["query"][0]
+        self.queries.append(query)
+        arts = [
+            {"url": u, "title": t, "seendate": "20261125T101500Z"}
+            for u, t in self.answers.get(query, [])
+        ]
+        return Response(json.dumps({"articles": arts}), content_type="application/json")
+
+
+def test_gdelt_is_asked_once_per_distinct_query(
+    httpserver: HTTPServer, tmp_path: Path, db_url: str, cli: Any
+) -> None:
+    add_question(db_url, "a-engines", "Engines")
+    add_question(db_url, "b-engines", '"engines"')  # the same GDELT query
+    add_question(db_url, "c-radar", "radar")
+    gdelt = Gdelt({"engines": [("https://g.example/1", "Engines deal signed")]})
+    httpserver.expect_request("/gdelt").respond_with_handler(gdelt)
+    configure(tmp_path, httpserver.url_for("/gdelt"), [])
+    assert cli("news", "pull").exit_code == 0
+    assert sorted(gdelt.queries) == ["engines", "radar"]
+    assert set(stored_matches(db_url)) == {
+        ("Engines deal signed", "a-engines"),
+        ("Engines deal signed", "b-engines"),
+    }
+    with db.session_scope(db.get_engine(db_url)) as s:
+        states = s.exec(select(NewsSourceQuestion)).all()
+        assert {st.question_id for st in states if st.last_success} == {
+            "a-engines",
+            "b-engines",
+            "c-radar",
+        }
+    # The next pull asks from the oldest last success of the questions sharing it
+    add_question(db_url, "d-engines", "engines")  # never asked before: the full window
+    assert cli("news", "pull").exit_code == 0
+    asked = [parse_qs(urlsplit(r.url).query) for r, _ in httpserver.log[-2:] if "engines" in r.url]
+    assert len(asked) == 1 and asked[0]["timespan"] == ["3months"]
+
+
+def test_gdelt_articles_are_matched_by_title_and_weak_ones_rank_below(
+    httpserver: HTTPServer, tmp_path: Path, db_url: str, cli: Any
+) -> None:
+    add_question(db_url, "engines", "engines (China OR Chinese)")
+    gdelt = Gdelt(
+        {
+            "engines (china OR chinese)": [
+                ("https://g.example/full", "Chinese jets to get Russian engines"),
+                ("https://g.example/weak", "Moscow and Beijing sign defence deal"),
+            ]
+        }
+    )
+    httpserver.expect_request("/gdelt").respond_with_handler(gdelt)
+    body = rss(
+        item(
+            "Weekly roundup",
+            "https://f.example/roundup",
+            "Wed, 25 Nov 2026 10:00:00 GMT",
+            "<description>China orders engines.</description>",
+        )
+    ).encode()
+    feed = serve(httpserver, "/f.xml", body, "application/rss+xml")
+    configure(tmp_path, httpserver.url_for("/gdelt"), [{"name": "f", "url": feed}])
+    assert cli("news", "pull").exit_code == 0
+    m = stored_matches(db_url)
+    full = m[("Chinese jets to get Russian engines", "engines")]
+    weak = m[("Moscow and Beijing sign defence deal", "engines")]
+    feed_match = m[("Weekly roundup", "engines")]
+    assert not full.gdelt_only and full.score == 4.0 and full.terms == ["engines", "chinese"]
+    assert weak.gdelt_only and weak.terms == [] and weak.score == 0.5
+    # A feed article that matches only in its summary still outranks the weak one
+    assert not feed_match.gdelt_only and feed_match.score == 2.0 > weak.score
+    rows = {r["title"]: r for r in json.loads(cli("news", "list", "--json").stdout)}
+    assert rows["Moscow and Beijing sign defence deal"]["matches"][0]["gdelt_only"] is True
+    assert rows["Weekly roundup"]["matches"][0]["gdelt_only"] is False
+    listing = cli("news", "list").stdout
+    assert "engines (0.50, GDELT only)" in listing
+    assert "engines (2.00, engines/china)" in listing
+
+
+def test_a_weak_gdelt_match_becomes_full_when_a_feed_brings_matching_text(
+    httpserver: HTTPServer, tmp_path: Path, db_url: str, cli: Any
+) -> None:
+    add_question(db_url, "engines", "engines")
+    add_question(db_url, "radar", "radar")  # two questions: the breadth penalty shows
+    gdelt = Gdelt({"engines": [("https://p.example/story", "A deal in Moscow")]})
+    httpserver.expect_request("/gdelt").respond_with_handler(gdelt)
+    configure(tmp_path, httpserver.url_for("/gdelt"), [])
+    assert cli("news", "pull").exit_code == 0
+    (weak,) = stored_matches(db_url).values()
+    assert weak.gdelt_only and weak.score == round(0.5 * math.log(2) / math.log(3), 4)
+    assert cli("news", "mark", str(weak.article_id), "--relevant").exit_code == 0
+    body = rss(
+        item(
+            "A deal in Moscow",
+            "https://p.example/story",
+            "Wed, 25 Nov 2026 10:00:00 GMT",
+            "<description>Engines for China.</description>",
+        )
+    ).encode()
+    feed = serve(httpserver, "/p.xml", body, "application/rss+xml")
+    configure(tmp_path, httpserver.url_for("/gdelt"), [{"name": "p", "url": feed}])
+    assert cli("news", "pull").exit_code == 0
+    (match,) = stored_matches(db_url).values()
+    assert not match.gdelt_only and match.terms == ["engines"] and match.score == 1.0
+    assert match.relevant is True and match.matched_at == weak.matched_at  # mark kept
 
 
 # -------------------------------------------------------------------------- messages

@@ -142,7 +142,8 @@ def list_(
         echo(f"    {r.title}")
         echo(f"    {r.url}")
         qs = ", ".join(
-            f"{m.question_id} ({m.score:.2f}{', ' + '/'.join(m.terms) if m.terms else ''})"
+            f"{m.question_id} ({m.score:.2f}{', ' + '/'.join(m.terms) if m.terms else ''}"
+            f"{', GDELT only' if m.gdelt_only else ''})"
             for m in r.matches
         )
         echo(f"    questions: {qs}")

@@ -267,8 +267,9 @@ def _gdelt_requests(
     now: dt.datetime,
     warnings: list[str],
 ) -> list[Request]:
-    """One request per question, counting from that question's last success."""
-    requests: list[Request] = []
+    """One request per distinct translated query, shared by the questions that have it
+    and counting from the oldest of their last successes (so none misses a window)."""
+    by_query: dict[str, list[QuestionQuery]] = {}
     for q in state.targets:
         translated = to_gdelt(q.node)
         if translated.query is None:
@@ -276,9 +277,13 @@ def _gdelt_requests(
                 f"{q.id}: nothing in its news query that GDELT can search; skipped GDELT"
             )
             continue
-        last = state.question_state(stored, q.id).last_success
-        url = gdelt_url(spec.url, translated.query, last_success=last, now=now)
-        requests.append(Request(url, (q.id,)))
+        by_query.setdefault(translated.query, []).append(q)
+    requests: list[Request] = []
+    for query, questions in by_query.items():
+        successes = [state.question_state(stored, q.id).last_success for q in questions]
+        oldest = None if None in successes else min(s for s in successes if s is not None)
+        url = gdelt_url(spec.url, query, last_success=oldest, now=now)
+        requests.append(Request(url, tuple(q.id for q in questions)))
     return requests
 
 

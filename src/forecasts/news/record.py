@@ -62,9 +62,12 @@ class Articles:
     items: list[Item] = field(default_factory=list)
     #: The source each article is stored under (the one that gave the fullest text).
     source: list[str] = field(default_factory=list)
-    #: (article index, question id): a per-question source returned the article for
-    #: that question, so it matches whatever its text says.
+    #: (article index, question id): a search feed returned the article for that
+    #: question, so it matches whatever its text says.
     forced: list[tuple[int, str]] = field(default_factory=list)
+    #: (article index, question id): GDELT returned the article for that question; the
+    #: query is still applied to the title, and decides between a full and a weak match.
+    by_gdelt: list[tuple[int, str]] = field(default_factory=list)
 
 
 def collect_articles(fetched: Sequence[Fetched]) -> Articles:
@@ -85,7 +88,8 @@ def collect_articles(fetched: Sequence[Fetched]) -> Articles:
                 kept = out.items[d]
                 out.items[d] = Item(it.url, it.title, it.summary, it.published or kept.published)
                 out.source[d] = f.source.spec.name
-            out.forced.extend((d, qid) for qid in f.request.question_ids)
+            pairs = out.by_gdelt if f.source.spec.kind == "gdelt" else out.forced
+            pairs.extend((d, qid) for qid in f.request.question_ids)
     return out
 
 
@@ -119,7 +123,11 @@ def record_matches(
     matcher = Matcher(
         {q.id: q.node for q in questions}, {q.id: list(q.resolution_terms) for q in questions}
     )
-    m = matcher.match([(it.title, it.summary) for it in articles.items], forced=articles.forced)
+    m = matcher.match(
+        [(it.title, it.summary) for it in articles.items],
+        forced=articles.forced,
+        weak=articles.by_gdelt,
+    )
     terms, res_terms = m.term_lists()
     rows = [
         store.NewMatch(
@@ -129,14 +137,16 @@ def record_matches(
             terms=t,
             resolution_terms=r,
             possible_resolution=p,
+            gdelt_only=w,
         )
-        for d, q, score, t, r, p in zip(
+        for d, q, score, t, r, p, w in zip(
             m.doc.tolist(),
             m.question.tolist(),
             m.score.tolist(),
             terms,
             res_terms,
             m.possible_resolution.tolist(),
+            m.weak.tolist(),
             strict=True,
         )
     ]

@@ -105,13 +105,17 @@ class NewMatch:
     terms: list[str]
     resolution_terms: list[str]
     possible_resolution: bool
+    #: Only GDELT matched it, not the question's query.
+    gdelt_only: bool = False
 
 
 def insert_matches(
     session: Session, *, matches: Sequence[NewMatch], now: dt.datetime | None = None
 ) -> tuple[int, int]:
     """Add matches not recorded before; an existing match (and any mark on it) is left
-    alone. Returns (new matches, of which possible resolutions)."""
+    alone, except that a GDELT-only match the query now matches (a feed brought the
+    article's text) becomes a full one, keeping its mark and when it was first matched.
+    Returns (new matches, of which possible resolutions)."""
     now = now or clock.now()
     if not matches:
         return 0, 0
@@ -124,6 +128,7 @@ def insert_matches(
             "terms": m.terms,
             "resolution_terms": m.resolution_terms,
             "possible_resolution": bool(m.possible_resolution),
+            "gdelt_only": bool(m.gdelt_only),
             "relevant": None,
             "marked_at": None,
             "matched_at": now,
@@ -132,16 +137,30 @@ def insert_matches(
     ]
     # Skip the pairs already recorded (one indexed look-up per 900 articles), then insert
     # the rest; "on conflict do nothing" still guards against a concurrent pull.
-    existing: set[tuple[int, str]] = set()
+    existing: dict[tuple[int, str], tuple[int, bool]] = {}
     article_ids = sorted({m.article_id for m in matches})
     for chunk in _chunks(article_ids, 900):
-        q = sa.select(table.c.article_id, table.c.question_id).where(table.c.article_id.in_(chunk))
-        existing.update((r.article_id, r.question_id) for r in session.execute(q))
+        q = sa.select(
+            table.c.id, table.c.article_id, table.c.question_id, table.c.gdelt_only
+        ).where(table.c.article_id.in_(chunk))
+        existing.update(
+            ((r.article_id, r.question_id), (r.id, r.gdelt_only)) for r in session.execute(q)
+        )
     fresh: dict[tuple[int, str], dict[str, Any]] = {}
+    confirmed: list[dict[str, Any]] = []
     for m, r in zip(matches, rows, strict=True):
         key = (m.article_id, m.question_id)
         if key not in existing:
             fresh.setdefault(key, r)
+        elif existing[key][1] and not m.gdelt_only:
+            confirmed.append({"match_id": existing[key][0], **r})
+    if confirmed:
+        # SET takes the columns named in the parameters; the row is picked by its id.
+        keep = ("score", "terms", "resolution_terms", "possible_resolution", "gdelt_only")
+        session.execute(
+            table.update().where(table.c.id == sa.bindparam("match_id")),
+            [{"match_id": c["match_id"], **{k: c[k] for k in keep}} for c in confirmed],
+        )
     if not fresh:
         return 0, 0
     stmt = _insert(session, table).on_conflict_do_nothing(
@@ -295,6 +314,7 @@ class MatchView:
     possible_resolution: bool
     relevant: bool | None
     matched_at: dt.datetime
+    gdelt_only: bool = False
 
 
 @dataclass
@@ -339,6 +359,7 @@ class ArticleView:
                     "resolution_terms": m.resolution_terms,
                     "possible_resolution": m.possible_resolution,
                     "relevant": m.relevant,
+                    "gdelt_only": m.gdelt_only,
                     "matched_at": clock.iso(m.matched_at),
                 }
                 for m in self.matches
@@ -392,6 +413,7 @@ def list_articles(
                 m.possible_resolution,
                 m.relevant,
                 m.matched_at,
+                m.gdelt_only,
             )
         )
     out = []
