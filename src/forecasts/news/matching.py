@@ -264,6 +264,12 @@ class Matcher:
     def _pack_word_terms(self) -> None:
         """word id -> term ids as flat arrays (start, count, terms) for numpy lookups."""
         counts = [len(t) for t in self._word_terms]
+        # Without overlapping wildcards a word is at most one term: a plain lookup.
+        self._word_single: I64 | None = None
+        if max(counts, default=0) <= 1:
+            self._word_single = np.asarray(
+                [t[0] if t else -1 for t in self._word_terms], dtype=np.int64
+            )
         self._wt_count = np.asarray(counts, dtype=np.int64)
         self._wt_start = np.cumsum(self._wt_count) - self._wt_count
         self._wt_terms = np.asarray([t for ts in self._word_terms for t in ts], dtype=np.int64)
@@ -344,9 +350,14 @@ class Matcher:
         # term the word is: its own term and the prefix wildcards it matches.
         found_s: list[I64] = []
         found_t: list[I64] = []
-        count = self._wt_count[word_u]
-        n_found = int(count.sum())
-        if n_found:
+        if self._word_single is not None:
+            single = self._word_single[word_u]
+            sel = single >= 0
+            found_s.append(seg_u[sel])
+            found_t.append(single[sel])
+        else:
+            count = self._wt_count[word_u]
+            n_found = int(count.sum())
             seg_rep = np.repeat(seg_u, count)
             first = np.repeat(self._wt_start[word_u] - (np.cumsum(count) - count), count)
             found_s.append(seg_rep)

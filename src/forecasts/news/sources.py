@@ -10,7 +10,7 @@ import html
 import io
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -301,29 +301,33 @@ def best_link(entry: Mapping[str, Any], *, base: str) -> str | None:
     """The canonical URL of an entry's article, or None if it has no usable http(s) link.
 
     In order: FeedBurner's ``feedburner:origLink`` (the publisher's URL behind a
-    ``/~r/`` redirect), then an alternate HTML link, then any other alternate link (an
-    Atom entry whose only link is a PDF), then any other link that is not the feed's own
-    (``self``, ``edit``, ``replies``, an enclosure...), then the guid when it is a link.
+    ``/~r/`` redirect), an alternate HTML link, the entry's main link, any other
+    alternate link (an Atom entry whose only link is a PDF), any other link that is not
+    the feed's own (``self``, ``edit``, ``replies``, an enclosure...), and the guid when
+    it is a permalink.
     """
-    links = [x for x in entry.get("links") or [] if isinstance(x, Mapping)]
-
-    def rel(x: Mapping[str, Any]) -> str:
-        return str(x.get("rel") or "alternate").lower()
-
-    alternates = [x for x in links if rel(x) == "alternate"]
-    candidates: list[Any] = [entry.get("feedburner_origlink")]
-    candidates += [x.get("href") for x in alternates if _type(x) in _HTML_TYPES]
-    candidates.append(entry.get("link"))
-    candidates += [x.get("href") for x in alternates]
-    candidates += [x.get("href") for x in links if rel(x) not in _NOT_THE_ARTICLE]
-    guid = entry.get("id")
-    if entry.get("guidislink", True):
-        candidates.append(guid)
-    for link in candidates:
+    for link in _link_candidates(entry):
         canon = canonical_url(link, base=base) if isinstance(link, str) else None
         if canon is not None:
             return canon
     return None
+
+
+def _link_candidates(entry: Mapping[str, Any]) -> Iterator[Any]:
+    """The links of best_link, best first; lazily, since the first is usually taken."""
+    yield entry.get("feedburner_origlink")
+    links = [x for x in entry.get("links") or () if isinstance(x, Mapping)]
+    alternates = [x for x in links if _rel(x) == "alternate"]
+    yield from (x.get("href") for x in alternates if _type(x) in _HTML_TYPES)
+    yield entry.get("link")
+    yield from (x.get("href") for x in alternates)
+    yield from (x.get("href") for x in links if _rel(x) not in _NOT_THE_ARTICLE)
+    if entry.get("guidislink", True):
+        yield entry.get("id")
+
+
+def _rel(link: Mapping[str, Any]) -> str:
+    return str(link.get("rel") or "alternate").lower()
 
 
 def _type(link: Mapping[str, Any]) -> str:
