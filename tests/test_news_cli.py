@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from freezegun import freeze_time
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
@@ -80,6 +81,24 @@ def served(httpserver: HTTPServer, tmp_path: Path, db_url: str) -> HTTPServer:
     return httpserver
 
 
+def _timestamps(obj: Any) -> list[str]:
+    """Every value of a key that holds a timestamp, anywhere in a JSON document."""
+    keys = {"published", "fetched_at", "matched_at", "last_attempt", "last_success"}
+    keys.add("next_allowed_at")
+    if isinstance(obj, list):
+        return [t for x in obj for t in _timestamps(x)]
+    if isinstance(obj, dict):
+        return [
+            t
+            for k, v in obj.items()
+            for t in ([v] if k in keys and v is not None else _timestamps(v))
+        ]
+    return []
+
+
+# The feed's items are dated 2 to 26 Nov 2026: a pull before then would drop them as
+# future-dated, so the clock is fixed a little after.
+@freeze_time("2026-11-28 12:00:00", tick=True, real_asyncio=True)
 def test_pull_list_sources_mark(served: HTTPServer, cli) -> None:  # type: ignore[no-untyped-def]
     r = cli("news", "pull")
     assert r.exit_code == 0, r.output
@@ -98,7 +117,10 @@ def test_pull_list_sources_mark(served: HTTPServer, cli) -> None:  # type: ignor
     for row in rows:
         assert {"id", "title", "url", "source", "published", "questions", "score"} <= set(row)
     assert rows[0]["questions"] == ["j36-flight"] and rows[0]["possible_resolution"] is True
-    assert rows[0]["published"] == "2026-11-26T10:00:00+00:00" and rows[0]["source"] == "local"
+    assert rows[0]["published"] == "2026-11-26T10:00:00Z" and rows[0]["source"] == "local"
+    stamps = _timestamps(rows)
+    assert len(stamps) == 3 * 3  # published, fetched_at and one matched_at per article
+    assert all(t.endswith("Z") and "+00:00" not in t for t in stamps)
 
     r = cli("news", "list", "hypersonic", "--since", "2026-11-20", "--json")
     assert [row["url"] for row in json.loads(r.stdout)] == [served.url_for("/news/hyper")]
@@ -113,6 +135,9 @@ def test_pull_list_sources_mark(served: HTTPServer, cli) -> None:  # type: ignor
     r = cli("news", "sources", "--json")
     src = {row["name"]: row for row in json.loads(r.stdout)}
     assert src["local"]["status"] == "ok" and src["local"]["last_items"] == 3
+    assert src["local"]["last_attempt"].startswith("2026-11-28T12:00")
+    stamps = _timestamps(list(src.values()))
+    assert len(stamps) == 4 and all(t.endswith("Z") for t in stamps)
     assert src["gdelt"]["status"] == "ok" and src["gdelt"]["error"] is None
     r = cli("news", "sources")
     assert r.exit_code == 0 and "local" in r.stdout
@@ -150,6 +175,26 @@ def test_bad_input_exits_2(served: HTTPServer, cli) -> None:  # type: ignore[no-
         assert r.exit_code == 2, (args, r.output)
     r = cli("news", "mark", "999", "--irrelevant")
     assert r.stderr.startswith("Error: no article with id 999")
+    r = cli("news", "pull", "--source", "nope")
+    assert "--source: no news source named 'nope' (sources: gdelt, local)" in r.stderr
+
+
+def test_linking_an_unmatched_article_needs_a_question(
+    served: HTTPServer, cli, db_url: str
+) -> None:  # type: ignore[no-untyped-def]
+    from forecasts.news.models import Article
+
+    with db.session_scope(db.get_engine(db_url), write=True) as s:
+        a = Article(url="https://x.example/1", title="Unmatched", source="local")
+        s.add(a)
+        s.flush()
+        aid = a.id
+    r = cli("news", "mark", str(aid), "--relevant")
+    assert r.exit_code == 2
+    assert r.stderr.startswith(
+        f"Error: --question: article {aid} matches no question; name the question to link it to"
+    )
+    assert cli("news", "mark", str(aid), "--relevant", "--question", "hypersonic").exit_code == 0
 
 
 def _closed_port() -> int:
@@ -185,7 +230,7 @@ def test_empty_config_means_no_sources(tmp_path: Path, db_url: str, cli) -> None
     r = cli("news", "pull")
     assert r.exit_code == 0 and "sources 0 ok, 0 failed" in r.stdout
     assert cli("news", "sources", "--json").stdout.strip() == "[]"
-    assert "No matched articles" in cli("news", "list").stdout
+    assert cli("news", "list").stdout == "No articles yet. Run `forecasts news pull`.\n"
 
 
 def test_default_sources_listed_without_fetching(db_url: str, cli) -> None:  # type: ignore[no-untyped-def]

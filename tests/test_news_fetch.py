@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import threading
 import time
 from collections.abc import Iterator
 
@@ -113,18 +114,25 @@ def test_oversized_streamed_without_length(httpserver: HTTPServer) -> None:
 
 
 def test_slow_body_hits_the_deadline(httpserver: HTTPServer) -> None:
-    def trickle() -> Iterator[bytes]:
-        for _ in range(30):  # 3 s in all, each chunk well inside the read timeout
-            time.sleep(0.1)
-            yield b"z"
+    sent: list[int] = []
+    stopped = threading.Event()
 
-    httpserver.expect_request("/slow").respond_with_response(
+    def trickle() -> Iterator[bytes]:
+        try:
+            for i in range(30):  # 3 s in all, each chunk well inside the read timeout
+                time.sleep(0.1)
+                sent.append(i)
+                yield b"z"
+        finally:
+            stopped.set()
+
+    httpserver.expect_request("/trickle").respond_with_response(
         Response(trickle(), direct_passthrough=True)
     )
-    t0 = time.monotonic()
-    r = get(httpserver.url_for("/slow"))
-    assert not r.ok and "timed out" in (r.error or "")
-    assert time.monotonic() - t0 < 2.5 and r.attempts == 1
+    r = get(httpserver.url_for("/trickle"))
+    assert not r.ok and r.error == "timed out after 1.5 s" and r.attempts == 1
+    # The client hung up at its deadline: the server stopped before the whole body.
+    assert stopped.wait(5) and len(sent) < 30
 
 
 def test_429_retry_after_honoured(httpserver: HTTPServer) -> None:
@@ -142,10 +150,10 @@ def test_429_retry_after_too_long_fails_fast(httpserver: HTTPServer) -> None:
     httpserver.expect_request("/rl").respond_with_data(
         "no", status=429, headers={"Retry-After": "3600"}
     )
-    t0 = time.monotonic()
     r = get(httpserver.url_for("/rl"))
-    assert not r.ok and r.retry_after == 3600 and "retry after 3600" in (r.error or "")
-    assert r.transient and time.monotonic() - t0 < 1
+    assert not r.ok and r.retry_after == 3600 and r.error == "HTTP 429; asked to retry after 3600 s"
+    # Failed at once: one request, no waiting for a second attempt
+    assert r.transient and r.attempts == 1 and len(httpserver.log) == 1
 
 
 def test_5xx_retried_with_backoff(httpserver: HTTPServer) -> None:
@@ -175,10 +183,9 @@ def _closed_port() -> int:
 
 
 def test_connect_error_retried_then_reported() -> None:
-    t0 = time.monotonic()
     r = get(f"http://127.0.0.1:{_closed_port()}/feed")
     assert not r.ok and (r.error or "").startswith("cannot connect") and r.attempts == 3
-    assert r.transient and time.monotonic() - t0 < 2
+    assert r.transient and r.unsent
 
 
 def test_retry_after_parsing() -> None:

@@ -266,3 +266,38 @@ def test_prefix_wildcards_same_as_naive(queries, docs) -> None:  # type: ignore[
     qs = {f"q{i}": tpl.format(a=q(a), b=q(b)) for i, (a, b, tpl) in enumerate(queries)}
     texts = [(" ".join(words), None) for words in docs]
     assert pairs(Matcher(qs).match(texts)) == naive_match(qs, texts)
+
+
+# ------------------------------------------------------------------- weak (GDELT) matches
+
+
+def test_weak_pairs_are_full_when_the_query_matches_the_title() -> None:
+    m = Matcher({"q": "hypersonic glide", "r": "radar"}, {"q": ["first flight"]})
+    docs = [
+        ("Hypersonic glide vehicle: first flight", None),  # GDELT, and the query matches
+        ("Something GDELT found: first flight", None),  # GDELT, the title does not match
+        ("Hypersonic glide news", None),  # a feed article that matches
+    ]
+    res = m.match(docs, weak=[(0, "q"), (1, "q"), (1, "zz")])
+    got = {
+        (int(d), bool(w), float(s), bool(p))
+        for d, w, s, p in zip(res.doc, res.weak, res.score, res.possible_resolution, strict=True)
+    }
+    low = round(0.5 * math.log(2) / math.log(3), 4)  # Q = 2, as if it matched both
+    assert got == {(0, False, 4.0, True), (1, True, low, False), (2, False, 4.0, False)}
+
+
+def test_weak_matches_never_outrank_full_ones_and_do_not_count_for_breadth() -> None:
+    qs = {f"q{i}": f"common OR special{i}" for i in range(10)}
+    docs = [("common story", None), ("special3 story", None), ("unrelated", None)]
+    # GDELT returned the special3 story and the unrelated one for every question
+    weak = [(d, f"q{i}") for d in (1, 2) for i in range(10)]
+    res = Matcher(qs).match(docs, weak=weak)
+    full, low = res.score[~res.weak], res.score[res.weak]
+    assert len(full) == 11 and len(low) == 19
+    assert low.max() < full.min()
+    # the special3 story matches one question: its full score keeps penalty 1, the 9
+    # weak pairs it also has do not count
+    special = res.score[(res.doc == 1) & ~res.weak]
+    assert list(special) == [2.0]
+    assert list(Matcher(qs).match(docs).score) == list(full)

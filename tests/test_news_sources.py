@@ -18,6 +18,7 @@ from forecasts.news.sources import (
     refuse_entities,
     repair_json_escapes,
     search_feed_url,
+    shorten,
 )
 
 NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
@@ -79,6 +80,16 @@ def test_gdelt_text_is_a_failure_not_no_news(body: bytes, transient: bool) -> No
     assert e.value.transient is transient
     if body.strip():
         assert "GDELT refused" in e.value.message
+
+
+def test_long_gdelt_text_is_cut_at_a_space_never_inside_a_url() -> None:
+    text = "Please limit requests; see https://docs.gdelt.example/" + "x" * 300 + " thanks"
+    with pytest.raises(SourceError) as e:
+        parse_gdelt(text.encode(), now=NOW)
+    assert e.value.message == "GDELT refused the query: Please limit requests; see\u2026"
+    assert shorten("one two three", 8) == "one\u2026"
+    assert shorten("one two three", 13) == "one two three"
+    assert shorten("  spaced\n  out  ", 20) == "spaced out"
 
 
 def test_gdelt_invalid_escape_is_repaired() -> None:
@@ -197,8 +208,7 @@ def test_wrong_charset_declaration() -> None:
         headers={"content-type": "text/xml; charset=utf-8"},
         now=NOW,
     )
-    assert len(parsed.items) == 1
-    assert parsed.items[0].title.startswith("D") and "news" in parsed.items[0].title
+    assert [i.title for i in parsed.items] == ["Défense “news” – naïve"]
 
 
 def test_header_charset_overrides_prolog() -> None:
@@ -275,6 +285,8 @@ def test_settings_defaults_and_replacement() -> None:
     assert s.max_bytes == 5_000_000 and s.search_feeds == []
     assert len(s.feeds) >= 3
     assert NewsSettings.model_validate({"feeds": []}).feeds == []
+    feed = {"name": "cn", "url": "https://cn.example/rss", "timezone": " Asia/Shanghai "}
+    assert NewsSettings.model_validate({"feeds": [feed]}).feeds[0].timezone == "Asia/Shanghai"
 
 
 @pytest.mark.parametrize(
@@ -287,6 +299,8 @@ def test_settings_defaults_and_replacement() -> None:
         {"gdelt_url": "file:///etc/passwd"},
         {"unknown": 1},
         {"concurrency": 0},
+        {"feeds": [{"name": "x", "url": "https://a", "timezone": "Mars/Olympus"}]},
+        {"feeds": [{"name": "x", "url": "https://a", "tz": "UTC"}]},
     ],
 )
 def test_settings_refused(bad: dict) -> None:  # type: ignore[type-arg]

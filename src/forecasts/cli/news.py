@@ -117,7 +117,7 @@ def list_(
 ) -> None:
     """Matched articles, newest first, with their questions and scores."""
     from forecasts import clock
-    from forecasts.news.store import list_articles
+    from forecasts.news.store import count_articles, list_articles
 
     day = parse_date(since, "--since")
     with db_session() as session:
@@ -127,11 +127,12 @@ def list_(
             since=clock.start_of_day(day) if day else None,
             limit=limit or None,
         )
+        stored = count_articles(session) if not rows and not as_json else 0
     if as_json:
         print_json([r.to_dict() for r in rows])
         return
     if not rows:
-        echo("No matched articles." + ("" if question else " Run `forecasts news pull`."))
+        echo(_none_matched(stored, question, day))
         return
     # One block per article (titles and URLs are long; a table would fold them).
     for r in rows:
@@ -141,17 +142,30 @@ def list_(
         echo(f"    {r.title}")
         echo(f"    {r.url}")
         qs = ", ".join(
-            f"{m.question_id} ({m.score:.2f}{', ' + '/'.join(m.terms) if m.terms else ''})"
+            f"{m.question_id} ({m.score:.2f}{', ' + '/'.join(m.terms) if m.terms else ''}"
+            f"{', GDELT only' if m.gdelt_only else ''})"
             for m in r.matches
         )
         echo(f"    questions: {qs}")
         echo()
 
 
+def _none_matched(stored: int, question: str | None, day: dt.date | None) -> str:
+    """Why `news list` is empty: nothing pulled yet, or nothing that matched."""
+    if not stored:
+        return "No articles yet. Run `forecasts news pull`."
+    articles = f"{stored:,} article{'s' if stored != 1 else ''} stored"
+    scope = f" for {question}" if question else ""
+    if day:
+        return f"No matched articles{scope} since {day.isoformat()} ({articles})."
+    whose = "its news query" if question else "a question's news query"
+    return f"No matched articles{scope}: {articles}, none matched {whose}."
+
+
 @app.command("sources")
 def sources_(as_json: bool = typer.Option(False, "--json", help="JSON output.")) -> None:
     """Each news source's last fetch, status, error and next allowed fetch."""
-    from forecasts.news.pull import source_specs
+    from forecasts.news.plan import source_specs
     from forecasts.news.store import all_sources
 
     specs = source_specs(get_settings().news)
@@ -192,8 +206,7 @@ def _iso_short(value: str | None) -> str:
 
 
 def _source_row(name: str, kind: str, url: str, s: Any, *, configured: bool) -> dict[str, Any]:
-    def iso(v: dt.datetime | None) -> str | None:
-        return v.isoformat() if v else None
+    from forecasts.clock import iso
 
     return {
         "name": name,

@@ -1,4 +1,6 @@
-"""Polite, bounded HTTP fetching (httpx, asyncio).
+"""Polite, bounded HTTP fetching (httpx, asyncio), and the fetch step of a pull.
+
+``Fetcher`` gets one URL:
 
 - at most ``concurrency`` requests in flight; per-request connect/read timeouts and a
   wall-clock deadline per attempt (a server that trickles its body cannot hold us);
@@ -10,6 +12,12 @@
 - an identifying User-Agent.
 
 Nothing here raises for a network problem: every outcome is a FetchResult.
+
+``fetch_plan`` runs a pull's plan: every due source concurrently, each parsed in a worker
+thread; the requests of a per-question source (GDELT, a search feed) one after another,
+GDELT spaced by ``gdelt_min_interval`` counted from the stored last attempt; a source
+that is down or refusing is not asked again in the same pull. It never touches the
+database.
 """
 
 from __future__ import annotations
@@ -19,13 +27,17 @@ import datetime as dt
 import email.utils
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 from forecasts import __version__, clock
+from forecasts.news.dates import time_zone
+from forecasts.news.plan import Plan, Request, SourcePlan
 from forecasts.news.settings import DEFAULT_CONCURRENCY, DEFAULT_MAX_BYTES
+from forecasts.news.sources import Parsed, SourceError, parse_feed, parse_gdelt, shorten
 
 if TYPE_CHECKING:
     import httpx
@@ -259,7 +271,7 @@ class Fetcher:
                         return _fail(
                             url,
                             current,
-                            f"redirect to non-http(s) URL refused: {target[:100]}",
+                            f"redirect to non-http(s) URL refused: {shorten(target, 200)}",
                             transient=False,
                         )
                     current = target
@@ -322,4 +334,127 @@ def _too_large(url: str, final: str, limit: int, status: int) -> FetchResult:
 
 def _why(e: Exception) -> str:
     text = str(e).strip() or type(e).__name__
-    return text.splitlines()[0][:160]
+    return shorten(text.splitlines()[0], 200)
+
+
+# ------------------------------------------------------------------ fetching a plan
+
+#: ``progress(done, total, label)``: called as requests finish.
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass
+class Fetched:
+    """What became of one planned request."""
+
+    source: SourcePlan
+    request: Request
+    result: FetchResult | None = None
+    parsed: Parsed | None = None
+    error: str | None = None
+    #: The source is down or refusing (see FetchResult.transient).
+    transient: bool = False
+    retry_after: float | None = None
+    #: Not fetched: why.
+    skipped: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.skipped is None
+
+    @property
+    def not_modified(self) -> bool:
+        return self.ok and self.result is not None and self.result.not_modified
+
+
+def fetch_plan(
+    plan: Plan,
+    *,
+    policy: FetchPolicy,
+    gdelt_min_interval: float,
+    progress: Progress | None = None,
+) -> list[Fetched]:
+    """Fetch and parse every planned request; a failure is recorded, never raised."""
+    if not plan.sources:
+        return []
+    return asyncio.run(_fetch_sources(plan.sources, policy, gdelt_min_interval, progress))
+
+
+async def _fetch_sources(
+    sources: list[SourcePlan],
+    policy: FetchPolicy,
+    gdelt_min_interval: float,
+    progress: Progress | None,
+) -> list[Fetched]:
+    total = sum(len(sp.requests) for sp in sources)
+    done = 0
+    if progress:
+        progress(0, total, "starting")
+
+    def tick(label: str, n: int = 1) -> None:
+        nonlocal done
+        done += n
+        if progress:
+            progress(done, total, label)
+
+    async with Fetcher(policy) as fetcher:
+
+        async def one_source(sp: SourcePlan) -> list[Fetched]:
+            limiter = None
+            if sp.spec.kind == "gdelt":
+                limiter = RateLimiter(gdelt_min_interval, sp.last_attempt)
+            out: list[Fetched] = []
+            for i, request in enumerate(sp.requests):
+                f = await _fetch_one(fetcher, sp, request, limiter)
+                out.append(f)
+                tick(" ".join((sp.spec.name, *request.question_ids)))
+                rest = sp.requests[i + 1 :]
+                if f.transient and rest:
+                    # Down or refusing: do not hammer it with the remaining questions.
+                    out.extend(Fetched(sp, r, skipped=f"not asked: {f.error}") for r in rest)
+                    tick(sp.spec.name, len(rest))
+                    break
+            return out
+
+        groups = await asyncio.gather(*(one_source(sp) for sp in sources))
+    return [f for group in groups for f in group]
+
+
+async def _fetch_one(
+    fetcher: Fetcher, sp: SourcePlan, request: Request, limiter: RateLimiter | None
+) -> Fetched:
+    is_gdelt = sp.spec.kind == "gdelt"
+    res = await fetcher.get(
+        request.url,
+        etag=request.etag,
+        last_modified=request.last_modified,
+        accept=ACCEPT_JSON if is_gdelt else ACCEPT_FEED,
+        limiter=limiter,
+    )
+    out = Fetched(sp, request, result=res)
+    if not res.ok:
+        out.error, out.transient, out.retry_after = res.error, res.transient, res.retry_after
+        return out
+    if res.not_modified:
+        out.parsed = Parsed()
+        return out
+    now = clock.now()
+    try:
+        # Parsing is CPU work: a worker thread keeps the event loop fetching meanwhile.
+        if is_gdelt:
+            out.parsed = await asyncio.to_thread(parse_gdelt, res.body or b"", now=now)
+        else:
+            tz = time_zone(sp.spec.timezone) if sp.spec.timezone else dt.UTC
+            out.parsed = await asyncio.to_thread(
+                parse_feed,
+                res.body or b"",
+                url=res.final_url,
+                headers=res.headers,
+                now=now,
+                default_tz=tz,
+            )
+    except SourceError as e:
+        out.error, out.transient = e.message, e.transient
+    except Exception as e:  # a parser bug must not sink the other sources
+        out.error = shorten(f"could not parse: {type(e).__name__}: {e}", 300)
+    return out

@@ -22,7 +22,9 @@ in Python.
 Scoring (see docs/news.md): an article's weight for a question is 2 for each of the
 question's (positive) terms found in the title and 1 for each found only in the summary.
 The score is that weight times the breadth penalty ln(1 + Q/m) / ln(1 + Q), where Q is the
-number of questions compiled and m the number of them the article matches.
+number of questions compiled and m the number of them the article matches. A weak match
+(GDELT returned the article, the query does not match it) weighs 0.5 and takes the
+penalty of m = Q, so it scores below every full match.
 """
 
 from __future__ import annotations
@@ -67,6 +69,10 @@ BoolArr = npt.NDArray[np.bool_]
 _EMPTY_I64 = np.zeros(0, dtype=np.int64)
 
 
+#: The weight of a weak match: half the least a full match can have.
+WEAK_WEIGHT = 0.5
+
+
 def breadth_penalty(matched: npt.ArrayLike, total: int) -> npt.NDArray[np.float64]:
     """IDF-like discount: 1.0 for an article that matches one question, falling towards
     ln 2 / ln(1 + Q) for one that matches all Q of them."""
@@ -101,6 +107,8 @@ class Matches:
     weight: npt.NDArray[np.float64]
     score: npt.NDArray[np.float64]
     possible_resolution: npt.NDArray[np.bool_]
+    #: Only a source matched it, not the query (see Matcher.match's ``weak``).
+    weak: npt.NDArray[np.bool_]
     presence: I64 = field(repr=False)  # sorted document * n_terms + term
     n_terms: int = field(repr=False)
     term_text: list[str] = field(repr=False)
@@ -149,14 +157,6 @@ class Matches:
     def resolution_terms(self, i: int) -> list[str]:
         cq = self.compiled[int(self.question[i])]
         return self._present(int(self.doc[i]), cq.resolution)
-
-    def for_question(self, question_id: str) -> I64:
-        """Indexes of the documents matched to one question."""
-        try:
-            qi = self.question_ids.index(question_id)
-        except ValueError:
-            return np.zeros(0, dtype=np.int64)
-        return self.doc[self.question == qi]
 
 
 class Matcher:
@@ -264,6 +264,12 @@ class Matcher:
     def _pack_word_terms(self) -> None:
         """word id -> term ids as flat arrays (start, count, terms) for numpy lookups."""
         counts = [len(t) for t in self._word_terms]
+        # Without overlapping wildcards a word is at most one term: a plain lookup.
+        self._word_single: I64 | None = None
+        if max(counts, default=0) <= 1:
+            self._word_single = np.asarray(
+                [t[0] if t else -1 for t in self._word_terms], dtype=np.int64
+            )
         self._wt_count = np.asarray(counts, dtype=np.int64)
         self._wt_start = np.cumsum(self._wt_count) - self._wt_count
         self._wt_terms = np.asarray([t for ts in self._word_terms for t in ts], dtype=np.int64)
@@ -344,9 +350,14 @@ class Matcher:
         # term the word is: its own term and the prefix wildcards it matches.
         found_s: list[I64] = []
         found_t: list[I64] = []
-        count = self._wt_count[word_u]
-        n_found = int(count.sum())
-        if n_found:
+        if self._word_single is not None:
+            single = self._word_single[word_u]
+            sel = single >= 0
+            found_s.append(seg_u[sel])
+            found_t.append(single[sel])
+        else:
+            count = self._wt_count[word_u]
+            n_found = int(count.sum())
             seg_rep = np.repeat(seg_u, count)
             first = np.repeat(self._wt_start[word_u] - (np.cumsum(count) - count), count)
             found_s.append(seg_rep)
@@ -399,12 +410,17 @@ class Matcher:
         docs: Sequence[tuple[str, str | None]],
         *,
         forced: Iterable[tuple[int, str]] = (),
+        weak: Iterable[tuple[int, str]] = (),
     ) -> Matches:
         """Match (title, summary) pairs against every compiled question.
 
         ``forced`` lists (document index, question id) pairs that match regardless of the
-        local query (the source already matched them, e.g. GDELT on the full text);
-        their weight is at least 1.
+        local query (a search feed returned them for the question); their weight is at
+        least 1. ``weak`` lists pairs a source returned for the question without the
+        text to check them (GDELT, which searches full text but gives titles): a pair
+        the query matches is a full match; any other is a weak match, with weight
+        WEAK_WEIGHT, no possible resolution, a score below every full match's, and not
+        counted in the breadth penalty of the article's full matches.
         """
         n = len(docs)
         n_terms = max(len(self.term_text), 1)
@@ -419,50 +435,64 @@ class Matcher:
             valid[:] = 0xFF
             if n % 8:
                 valid[-1] = (1 << (n % 8)) - 1
-
-        forced_by_q: dict[int, list[int]] = {}
-        qindex = {qid: i for i, qid in enumerate(self.question_ids)}
-        for fd, qid in forced:
-            qi = qindex.get(qid)
-            if qi is not None and 0 <= fd < n:
-                forced_by_q.setdefault(qi, []).append(fd)
+        forced_by_q = self._by_question(forced, n)
+        weak_by_q = self._by_question(weak, n)
 
         q_parts: list[I64] = []
         d_parts: list[I64] = []
         w_parts: list[npt.NDArray[np.float64]] = []
         r_parts: list[BoolArr] = []
+        weak_parts: list[BoolArr] = []
         for qi, cq in enumerate(self.questions):
             hits = _eval(cq.query, any_bits, self.term_ids, valid)
             if qi in forced_by_q:
                 hits = hits | _single_bits(forced_by_q[qi], n)
+            weak_bits = None
+            if qi in weak_by_q:
+                weak_bits = np.bitwise_and(_single_bits(weak_by_q[qi], n), np.invert(hits))
+                hits = hits | weak_bits
             if not hits.any():
                 continue
             ds = np.flatnonzero(np.unpackbits(hits, bitorder="little", count=n)).astype(np.int64)
+            if weak_bits is None:
+                is_weak = np.zeros(len(ds), dtype=bool)
+            else:
+                is_weak = _bits_at(weak_bits, ds)
             weight = np.zeros(len(ds), dtype=np.float64)
             for tid in cq.positive:
                 in_t = _bits_at(title_bits[tid], ds)
                 in_a = _bits_at(any_bits[tid], ds)
                 weight += np.where(in_t, 2.0, np.where(in_a, 1.0, 0.0))
             np.maximum(weight, 1.0, out=weight)
+            weight[is_weak] = WEAK_WEIGHT
             res = np.zeros(len(ds), dtype=bool)
             for tid in cq.resolution:
                 res |= _bits_at(any_bits[tid], ds)
+            res &= ~is_weak
             q_parts.append(np.full(len(ds), qi, dtype=np.int64))
             d_parts.append(ds)
             w_parts.append(weight)
             r_parts.append(res)
+            weak_parts.append(is_weak)
 
         if q_parts:
             question = np.concatenate(q_parts)
             doc = np.concatenate(d_parts)
             weight = np.concatenate(w_parts)
             possible = np.concatenate(r_parts)
+            is_weak = np.concatenate(weak_parts)
         else:
             question, doc = _EMPTY_I64, _EMPTY_I64
             weight = np.zeros(0, dtype=np.float64)
             possible = np.zeros(0, dtype=bool)
-        breadth = np.bincount(doc, minlength=n) if n else _EMPTY_I64
-        score = np.round(weight * breadth_penalty(breadth[doc], len(self.questions)), 4)
+            is_weak = np.zeros(0, dtype=bool)
+        q_total = len(self.questions)
+        breadth = np.bincount(doc[~is_weak], minlength=n) if n else _EMPTY_I64
+        penalty = breadth_penalty(breadth[doc], q_total)
+        # A weak match takes the penalty of an article matching every question: its
+        # score is below that of any full match (weight >= 1, penalty >= that).
+        penalty[is_weak] = breadth_penalty([q_total], q_total)[0]
+        score = np.round(weight * penalty, 4)
         return Matches(
             question_ids=self.question_ids,
             question=question,
@@ -470,11 +500,22 @@ class Matcher:
             weight=weight,
             score=score,
             possible_resolution=possible,
+            weak=is_weak,
             presence=any_keys,
             n_terms=n_terms,
             term_text=self.term_text,
             compiled=self.questions,
         )
+
+    def _by_question(self, pairs: Iterable[tuple[int, str]], n: int) -> dict[int, list[int]]:
+        """(document, question id) pairs as documents per compiled question index."""
+        qindex = {qid: i for i, qid in enumerate(self.question_ids)}
+        out: dict[int, list[int]] = {}
+        for doc, qid in pairs:
+            qi = qindex.get(qid)
+            if qi is not None and 0 <= doc < n:
+                out.setdefault(qi, []).append(doc)
+        return out
 
 
 _CHUNK = 1 << 14

@@ -1,4 +1,5 @@
-"""News tables. Created by migration 0002_news; a test checks the two agree.
+"""News tables. Created by migration 0002_news (``article_match.gdelt_only``: 0004); a
+test checks migrations and models agree.
 
 - ``news_source``: one row per configured source (GDELT, each feed, each search feed) with
   its fetch state: validators for conditional GET, last outcome, failure count and backoff.
@@ -6,7 +7,8 @@
   question, so GDELT's ``startdatetime`` counts from that question's last successful pull.
 - ``article``: unique by canonical URL.
 - ``article_match``: an article matched to a question, with score, matched terms, the
-  possible-resolution flag and the reviewer's relevant/irrelevant mark.
+  possible-resolution flag, whether only GDELT matched it (not the question's query), and
+  the reviewer's relevant/irrelevant mark.
 """
 
 from __future__ import annotations
@@ -96,6 +98,11 @@ class ArticleMatch(SQLModel, table=True):
     terms: list[str] = Field(default_factory=list, sa_column=_json())
     resolution_terms: list[str] = Field(default_factory=list, sa_column=_json())
     possible_resolution: bool = False
+    #: GDELT returned the article for the question, but the question's query does not
+    #: match its text: a weaker match, scored below every real one.
+    gdelt_only: bool = Field(
+        default=False, sa_column=sa.Column(sa.Boolean(), nullable=False, server_default=sa.false())
+    )
     #: None until a reviewer marks it; False hides the match for good.
     relevant: bool | None = None
     marked_at: dt.datetime | None = Field(default=None, sa_column=_ts())

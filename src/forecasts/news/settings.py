@@ -7,9 +7,10 @@ Every key has a default; a key given in the file replaces its default whole (so
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from forecasts.validate import http_url
 
 DEFAULT_GDELT_URL = "https://api.gdeltproject.org/api/v2/doc/doc"
 DEFAULT_MAX_BYTES = 5_000_000
@@ -22,26 +23,31 @@ SourceName = Annotated[
 ]
 
 
-def _http_url(url: str) -> str:
-    url = url.strip()
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"{url!r} is not an http(s) URL")
-    return url
-
-
 class FeedSettings(BaseModel):
-    """One RSS or Atom feed: ``{name = "...", url = "..."}``."""
+    """One RSS or Atom feed: ``{name = "...", url = "..."}``, and optionally the time
+    zone of dates the feed gives without one: ``timezone = "Asia/Shanghai"`` (UTC if not
+    given)."""
 
     model_config = ConfigDict(extra="forbid")
 
     name: SourceName
     url: str
+    timezone: str | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, v: str | None) -> str | None:
+        from forecasts.news.dates import time_zone
+
+        if v is None:
+            return None
+        time_zone(v.strip())
+        return v.strip()
 
     @field_validator("url")
     @classmethod
     def _url(cls, v: str) -> str:
-        return _http_url(v)
+        return http_url(v)
 
     @field_validator("name")
     @classmethod
@@ -88,7 +94,7 @@ class NewsSettings(BaseModel):
     @field_validator("gdelt_url")
     @classmethod
     def _gdelt_url(cls, v: str) -> str:
-        return _http_url(v)
+        return http_url(v)
 
     @field_validator("search_feeds")
     @classmethod
@@ -98,7 +104,7 @@ class NewsSettings(BaseModel):
             t = t.strip()
             if "{query}" not in t:
                 raise ValueError(f"search feed {t!r} has no {{query}} placeholder")
-            _http_url(t.replace("{query}", "q"))
+            http_url(t.replace("{query}", "q"))
             out.append(t)
         return out
 

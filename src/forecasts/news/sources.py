@@ -10,11 +10,12 @@ import html
 import io
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from forecasts.news.dates import parse_date
 from forecasts.news.models import MAX_SUMMARY_LENGTH, MAX_TITLE_LENGTH
 from forecasts.news.urls import canonical_url
 
@@ -80,12 +81,23 @@ def _sane_date(value: dt.datetime | None, now: dt.datetime) -> dt.datetime | Non
     return value
 
 
-def _first_line(text: str, limit: int = 200) -> str:
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters at a space, never inside a word or a
+    URL, with an ellipsis when something was cut."""
+    text = _WS_RE.sub(" ", text).strip()
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > 0 else cut).rstrip() + "\u2026"
+
+
+def _first_line(text: str, limit: int = 300) -> str:
     for line in text.splitlines():
         line = _TAG_RE.sub(" ", line).strip()
         if line:
-            return _WS_RE.sub(" ", line)[:limit]
-    return text.strip()[:limit]
+            return shorten(line, limit)
+    return shorten(text, limit)
 
 
 # ------------------------------------------------------------------------------- GDELT
@@ -215,23 +227,17 @@ def refuse_entities(body: bytes) -> None:
         raise SourceError("feed declares XML entities (<!ENTITY); refused")
 
 
-def _struct_to_dt(value: Any) -> dt.datetime | None:
-    try:
-        y, mo, d, h, mi, sec = (int(v) for v in value[:6])
-        return dt.datetime(y, mo, d, h, mi, min(sec, 59), tzinfo=dt.UTC)
-    except (TypeError, ValueError, IndexError):
-        return None
-
-
 def parse_feed(
     body: bytes,
     *,
     url: str,
     headers: Mapping[str, str] | None = None,
     now: dt.datetime,
+    default_tz: dt.tzinfo = dt.UTC,
 ) -> Parsed:
     """Items from an RSS or Atom body. ``headers`` are the response headers (any case);
-    ``url`` is where the body came from, so relative links resolve against it.
+    ``url`` is where the body came from, so relative links resolve against it; dates
+    without a time zone are in ``default_tz``.
 
     A feed that is broken but readable (feedparser's "bozo" flag with entries) is kept with
     a warning; a body that yields no feed at all raises SourceError.
@@ -249,31 +255,96 @@ def parse_feed(
     if not entries and not version:
         why = f" ({_describe(d.get('bozo_exception'))})" if bozo else ""
         raise SourceError(f"not a readable RSS/Atom feed{why}")
-    warning = (
-        f"feed has errors but was read ({_describe(d.get('bozo_exception'))})" if bozo else None
-    )
+    warning = None
+    if bozo and not _undeclared_encoding_guessed(d.get("bozo_exception"), body, hdrs):
+        warning = f"feed has errors but was read ({_describe(d.get('bozo_exception'))})"
     items = []
     for e in entries:
-        link = e.get("link")
-        if not link:
-            guid = e.get("id")
-            link = guid if isinstance(guid, str) and e.get("guidislink", True) else None
-        canon = canonical_url(link, base=url) if isinstance(link, str) else None
+        canon = best_link(e, base=url)
         if canon is None:
             continue
         title = clean_text(e.get("title"), MAX_TITLE_LENGTH)
         summary = clean_text(e.get("summary") or e.get("description"), MAX_SUMMARY_LENGTH)
         if not title and not summary:
             continue
-        published = None
-        for key in ("published_parsed", "updated_parsed", "created_parsed"):
-            published = _struct_to_dt(e.get(key))
-            if published is not None:
-                break
+        published = entry_date(e, default_tz=default_tz)
         items.append(
             Item(canon, title or summary[:200], summary or None, _sane_date(published, now))
         )
     return Parsed(items, warning)
+
+
+_PROLOG_ENCODING_RE = re.compile(rb"^\s*<\?xml[^>]*\bencoding\s*=", re.IGNORECASE)
+_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+
+
+def _undeclared_encoding_guessed(exc: Any, body: bytes, headers: Mapping[str, str]) -> bool:
+    """feedparser's "document declared as utf-8, but parsed as windows-1252" for a feed
+    that declared no encoding at all (no charset, no BOM, no ``encoding=``): feedparser
+    only guessed, and the message would blame the publisher for a declaration it never
+    made."""
+    import feedparser
+
+    if not isinstance(exc, feedparser.CharacterEncodingOverride):
+        return False
+    if "charset=" in headers.get("content-type", "").lower() or body.startswith(_BOMS):
+        return False
+    return not _PROLOG_ENCODING_RE.match(body[:512].replace(b"\x00", b""))
+
+
+#: Links that are never the article itself.
+_NOT_THE_ARTICLE = frozenset({"self", "edit", "replies", "enclosure", "license", "hub"})
+_HTML_TYPES = frozenset({"", "text/html", "application/xhtml+xml"})
+
+
+def best_link(entry: Mapping[str, Any], *, base: str) -> str | None:
+    """The canonical URL of an entry's article, or None if it has no usable http(s) link.
+
+    In order: FeedBurner's ``feedburner:origLink`` (the publisher's URL behind a
+    ``/~r/`` redirect), an alternate HTML link, the entry's main link, any other
+    alternate link (an Atom entry whose only link is a PDF), any other link that is not
+    the feed's own (``self``, ``edit``, ``replies``, an enclosure...), and the guid when
+    it is a permalink.
+    """
+    for link in _link_candidates(entry):
+        canon = canonical_url(link, base=base) if isinstance(link, str) else None
+        if canon is not None:
+            return canon
+    return None
+
+
+def _link_candidates(entry: Mapping[str, Any]) -> Iterator[Any]:
+    """The links of best_link, best first; lazily, since the first is usually taken."""
+    yield entry.get("feedburner_origlink")
+    links = [x for x in entry.get("links") or () if isinstance(x, Mapping)]
+    alternates = [x for x in links if _rel(x) == "alternate"]
+    yield from (x.get("href") for x in alternates if _type(x) in _HTML_TYPES)
+    yield entry.get("link")
+    yield from (x.get("href") for x in alternates)
+    yield from (x.get("href") for x in links if _rel(x) not in _NOT_THE_ARTICLE)
+    if entry.get("guidislink", True):
+        yield entry.get("id")
+
+
+def _rel(link: Mapping[str, Any]) -> str:
+    return str(link.get("rel") or "alternate").lower()
+
+
+def _type(link: Mapping[str, Any]) -> str:
+    return str(link.get("type") or "").split(";")[0].strip().lower()
+
+
+def entry_date(entry: Mapping[str, Any], *, default_tz: dt.tzinfo) -> dt.datetime | None:
+    """The first of published, updated and created that can be read in full (see
+    ``news.dates``); feedparser's own parsed dates may be partly invented."""
+    for key in ("published", "updated", "created"):
+        # Not entry.get: feedparser maps a missing "published" to "updated", with a
+        # deprecation warning.
+        value = dict.get(entry, key) if isinstance(entry, dict) else entry.get(key)
+        when = parse_date(value, default_tz=default_tz) if isinstance(value, str) else None
+        if when is not None:
+            return when
+    return None
 
 
 def _describe(exc: Any) -> str:

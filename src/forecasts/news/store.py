@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 from forecasts import clock
 from forecasts.errors import BadInput, DatabaseError, NotFound, QuestionNotFound
 from forecasts.news.models import Article, ArticleMatch, NewsSource, NewsSourceQuestion
+from forecasts.news.sources import shorten
 from forecasts.store.models import Question
 
 #: Backoff of a failing source: BACKOFF_BASE x 2^(failures - 1), at most BACKOFF_CAP.
@@ -104,13 +105,17 @@ class NewMatch:
     terms: list[str]
     resolution_terms: list[str]
     possible_resolution: bool
+    #: Only GDELT matched it, not the question's query.
+    gdelt_only: bool = False
 
 
 def insert_matches(
     session: Session, *, matches: Sequence[NewMatch], now: dt.datetime | None = None
 ) -> tuple[int, int]:
     """Add matches not recorded before; an existing match (and any mark on it) is left
-    alone. Returns (new matches, of which possible resolutions)."""
+    alone, except that a GDELT-only match the query now matches (a feed brought the
+    article's text) becomes a full one, keeping its mark and when it was first matched.
+    Returns (new matches, of which possible resolutions)."""
     now = now or clock.now()
     if not matches:
         return 0, 0
@@ -123,6 +128,7 @@ def insert_matches(
             "terms": m.terms,
             "resolution_terms": m.resolution_terms,
             "possible_resolution": bool(m.possible_resolution),
+            "gdelt_only": bool(m.gdelt_only),
             "relevant": None,
             "marked_at": None,
             "matched_at": now,
@@ -131,16 +137,30 @@ def insert_matches(
     ]
     # Skip the pairs already recorded (one indexed look-up per 900 articles), then insert
     # the rest; "on conflict do nothing" still guards against a concurrent pull.
-    existing: set[tuple[int, str]] = set()
+    existing: dict[tuple[int, str], tuple[int, bool]] = {}
     article_ids = sorted({m.article_id for m in matches})
     for chunk in _chunks(article_ids, 900):
-        q = sa.select(table.c.article_id, table.c.question_id).where(table.c.article_id.in_(chunk))
-        existing.update((r.article_id, r.question_id) for r in session.execute(q))
+        q = sa.select(
+            table.c.id, table.c.article_id, table.c.question_id, table.c.gdelt_only
+        ).where(table.c.article_id.in_(chunk))
+        existing.update(
+            ((r.article_id, r.question_id), (r.id, r.gdelt_only)) for r in session.execute(q)
+        )
     fresh: dict[tuple[int, str], dict[str, Any]] = {}
+    confirmed: list[dict[str, Any]] = []
     for m, r in zip(matches, rows, strict=True):
         key = (m.article_id, m.question_id)
         if key not in existing:
             fresh.setdefault(key, r)
+        elif existing[key][1] and not m.gdelt_only:
+            confirmed.append({"match_id": existing[key][0], **r})
+    if confirmed:
+        # SET takes the columns named in the parameters; the row is picked by its id.
+        keep = ("score", "terms", "resolution_terms", "possible_resolution", "gdelt_only")
+        session.execute(
+            table.update().where(table.c.id == sa.bindparam("match_id")),
+            [{"match_id": c["match_id"], **{k: c[k] for k in keep}} for c in confirmed],
+        )
     if not fresh:
         return 0, 0
     stmt = _insert(session, table).on_conflict_do_nothing(
@@ -203,7 +223,7 @@ def record_success(
     source.last_attempt = now
     source.last_success = now
     source.status = "ok"
-    source.error = note[:_ERROR_MAX] if note else None
+    source.error = shorten(note, _ERROR_MAX) if note else None
     source.failures = 0
     source.next_allowed_at = None
     if not keep_validators:
@@ -228,7 +248,7 @@ def record_failure(
     server's Retry-After, when that is later)."""
     source.last_attempt = now
     source.status = "failed"
-    source.error = error[:_ERROR_MAX]
+    source.error = shorten(error, _ERROR_MAX)
     source.failures = (source.failures or 0) + 1
     delay = backoff_delay(source.failures)
     if retry_after is not None:
@@ -278,7 +298,7 @@ def record_question_state(
             row.etag, row.last_modified = etag, last_modified
     else:
         row.status = "failed"
-        row.error = (error or "failed")[:_ERROR_MAX]
+        row.error = shorten(error or "failed", _ERROR_MAX)
     session.add(row)
 
 
@@ -294,6 +314,7 @@ class MatchView:
     possible_resolution: bool
     relevant: bool | None
     matched_at: dt.datetime
+    gdelt_only: bool = False
 
 
 @dataclass
@@ -325,8 +346,8 @@ class ArticleView:
             "title": self.title,
             "url": self.url,
             "source": self.source,
-            "published": self.published.isoformat() if self.published else None,
-            "fetched_at": self.fetched_at.isoformat(),
+            "published": clock.iso(self.published),
+            "fetched_at": clock.iso(self.fetched_at),
             "questions": self.questions,
             "score": self.score,
             "possible_resolution": self.possible_resolution,
@@ -338,7 +359,8 @@ class ArticleView:
                     "resolution_terms": m.resolution_terms,
                     "possible_resolution": m.possible_resolution,
                     "relevant": m.relevant,
-                    "matched_at": m.matched_at.isoformat(),
+                    "gdelt_only": m.gdelt_only,
+                    "matched_at": clock.iso(m.matched_at),
                 }
                 for m in self.matches
             ],
@@ -391,6 +413,7 @@ def list_articles(
                 m.possible_resolution,
                 m.relevant,
                 m.matched_at,
+                m.gdelt_only,
             )
         )
     out = []
@@ -410,6 +433,13 @@ def list_articles(
             )
         )
     return out
+
+
+def count_articles(session: Session) -> int:
+    """How many articles are stored, matched or not."""
+    return int(
+        session.execute(sa.select(sa.func.count()).select_from(_table(Article))).scalar_one()
+    )
 
 
 class ArticleNotFound(NotFound):
@@ -444,7 +474,8 @@ def mark(
     if not rows:
         if question_id is None:
             raise BadInput(
-                f"article {article_id} matches no question; give --question to link it to one"
+                f"article {article_id} matches no question; name the question to link it to",
+                field="question_id",
             )
         rows = [
             ArticleMatch(

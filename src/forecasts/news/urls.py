@@ -62,7 +62,3 @@ def canonical_url(url: str | None, base: str | None = None) -> str | None:
     if len(out) > MAX_URL_LENGTH:
         return None
     return out
-
-
-def is_http_url(url: str | None) -> bool:
-    return canonical_url(url) is not None
