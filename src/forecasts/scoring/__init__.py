@@ -57,10 +57,6 @@ from forecasts.scoring.metrics import (
 )
 from forecasts.scoring.scorer import score
 
-# report.py (being split in parallel) still reads this name; it is `QUANTILES` itself,
-# not a second definition. Remove it once report/ imports forecasts.domain.values.
-QUANTILE_NAMES = QUANTILES
-
 __all__ = [
     "BINARY",
     "CHOICE",
@@ -70,7 +66,6 @@ __all__ = [
     "I64",
     "NUMERIC",
     "QUANTILE_LEVELS",
-    "QUANTILE_NAMES",
     "Chunking",
     "ForecastArrays",
     "QuestionArrays",
