@@ -30,7 +30,6 @@ The layers, one file each:
 * ``grouping``: sorting and grouping helpers.
 """
 
-from forecasts.domain.values import QUANTILES
 from forecasts.scoring.arrays import (
     BINARY,
     CHOICE,
