@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,23 +27,51 @@ def _loader() -> Any:
     return Loader
 
 
+@dataclass(frozen=True)
+class ItemLines:
+    """Where one question sits in the file: its first line, and the line of each key."""
+
+    start: int = 1
+    keys: dict[str, int] = field(default_factory=dict)
+
+
 def load_questions_file(path: str | Path) -> list[QuestionSpec]:
     """Parse and validate a questions file. Raises QuestionsFileError naming file and line."""
-    import yaml
-    from pydantic import ValidationError
-
     path = Path(path)
+    data, root = _parse_yaml(path, _read_text(path))
+    items = _question_items(path, data)
+    lines = _item_lines(root)
+    specs: list[QuestionSpec] = []
+    first_seen: dict[str, int] = {}
+    for i, item in enumerate(items):
+        where = lines[i] if i < len(lines) else ItemLines()
+        spec = _validate_item(path, i, item, where)
+        if spec.id in first_seen:
+            raise QuestionsFileError(
+                f"{path}:{where.start}: duplicate question id {spec.id!r} "
+                f"(first at line {first_seen[spec.id]})"
+            )
+        first_seen[spec.id] = where.start
+        specs.append(spec)
+    return specs
+
+
+def _read_text(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise QuestionsFileError(f"{path}: file not found") from None
     except (OSError, UnicodeDecodeError) as e:
         raise QuestionsFileError(f"{path}: cannot read: {e}") from None
 
+
+def _parse_yaml(path: Path, text: str) -> tuple[Any, Any]:
+    """The data, and the node tree it came from (which knows the line of everything)."""
+    import yaml
+
     try:
         loader = _loader()
-        root = yaml.compose(text, Loader=loader)
-        data = yaml.load(text, Loader=loader)
+        return yaml.load(text, Loader=loader), yaml.compose(text, Loader=loader)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         at = f":{mark.line + 1}" if mark else ""
@@ -53,25 +82,14 @@ def load_questions_file(path: str | Path) -> list[QuestionSpec]:
     except (ValueError, TypeError) as e:  # e.g. an explicit !!timestamp that is no date
         raise QuestionsFileError(f"{path}: invalid YAML: {e}") from None
 
+
+def _question_items(path: Path, data: Any) -> list[Any]:
+    """The ``questions`` list, once the top level is known to be what this version reads."""
     if not isinstance(data, dict) or "questions" not in data:
         raise QuestionsFileError(f"{path}:1: expected a mapping with a 'questions' list")
-    items = data.get("questions")
+    items = data["questions"]
     if not isinstance(items, list):
         raise QuestionsFileError(f"{path}:1: 'questions' must be a list")
-
-    # Line numbers of each question item and of each key inside it.
-    item_lines: list[int] = []
-    key_lines: list[dict[str, int]] = []
-    if isinstance(root, yaml.MappingNode):
-        for k, v in root.value:
-            if k.value == "questions" and isinstance(v, yaml.SequenceNode):
-                for item in v.value:
-                    item_lines.append(item.start_mark.line + 1)
-                    keys = {}
-                    if isinstance(item, yaml.MappingNode):
-                        keys = {kk.value: kk.start_mark.line + 1 for kk, _ in item.value}
-                    key_lines.append(keys)
-
     extra = sorted(set(data) - {"questions", "version"})
     if extra:
         raise QuestionsFileError(
@@ -81,27 +99,41 @@ def load_questions_file(path: str | Path) -> list[QuestionSpec]:
         raise QuestionsFileError(
             f"{path}:1: unsupported version {data.get('version')!r}; expected 1"
         )
+    return items
 
-    specs: list[QuestionSpec] = []
-    seen: dict[str, int] = {}
-    for i, item in enumerate(items):
-        line = item_lines[i] if i < len(item_lines) else 1
-        label = f"question #{i + 1}"
-        if isinstance(item, dict) and isinstance(item.get("id"), str):
-            label = f"question {item['id']!r}"
-        if not isinstance(item, dict):
-            raise QuestionsFileError(f"{path}:{line}: {label}: expected a mapping")
-        try:
-            spec = QuestionSpec.model_validate(item)
-        except ValidationError as e:
-            field = error_field(e)
-            if field is not None and i < len(key_lines):
-                line = key_lines[i].get(field, line)
-            raise QuestionsFileError(f"{path}:{line}: {label}: {error_line(e)}") from None
-        if spec.id in seen:
-            raise QuestionsFileError(
-                f"{path}:{line}: duplicate question id {spec.id!r} (first at line {seen[spec.id]})"
-            )
-        seen[spec.id] = line
-        specs.append(spec)
-    return specs
+
+def _item_lines(root: Any) -> list[ItemLines]:
+    """The lines of each question item and of each key inside it, in file order."""
+    import yaml
+
+    if not isinstance(root, yaml.MappingNode):
+        return []
+    for key, value in root.value:
+        if key.value == "questions" and isinstance(value, yaml.SequenceNode):
+            return [
+                ItemLines(
+                    item.start_mark.line + 1,
+                    {k.value: k.start_mark.line + 1 for k, _ in item.value}
+                    if isinstance(item, yaml.MappingNode)
+                    else {},
+                )
+                for item in value.value
+            ]
+    return []
+
+
+def _validate_item(path: Path, index: int, item: Any, where: ItemLines) -> QuestionSpec:
+    """One question checked against the schema; an error names the line of the bad key."""
+    from pydantic import ValidationError
+
+    label = f"question #{index + 1}"
+    if isinstance(item, dict) and isinstance(item.get("id"), str):
+        label = f"question {item['id']!r}"
+    if not isinstance(item, dict):
+        raise QuestionsFileError(f"{path}:{where.start}: {label}: expected a mapping")
+    try:
+        return QuestionSpec.model_validate(item)
+    except ValidationError as e:
+        key = error_field(e)
+        line = where.keys.get(key, where.start) if key is not None else where.start
+        raise QuestionsFileError(f"{path}:{line}: {label}: {error_line(e)}") from None
