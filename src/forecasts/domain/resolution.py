@@ -25,7 +25,7 @@ from forecasts.domain.people import get_person
 from forecasts.domain.questions import current_resolutions, get_question
 from forecasts.domain.values import normalize_outcome
 from forecasts.errors import BadInput, NotAllowed
-from forecasts.store.models import Proposal, Question, Resolution
+from forecasts.store.models import Person, Proposal, Question, Resolution
 from forecasts.validate import http_url
 
 
@@ -74,34 +74,12 @@ def resolve(
     ``final`` records the resolution at once whatever the quorum: for a resolution already
     reviewed elsewhere (questions.yaml's, whose change history is its review)."""
     q = get_question(session, question_id=question_id)
-    reviewer = get_person(session, handle=by)
-    if "reviewer" not in reviewer.roles:
-        raise NotAllowed(f"{by!r} is not a reviewer; only reviewers resolve", field="by")
+    reviewer = _reviewer(session, by)
     stored = normalize_outcome(q, outcome)
     current = current_resolutions(session, [q.id]).get(q.id)
-    today = clock.today()
-    # A correction fixes the outcome, not when it became known: keep that day unless told.
-    day = on or (current.resolved_on if correct and current is not None else today)
-    if day > today:
-        raise NotAllowed(f"{day} is in the future", field="resolved_on")
-    if clock.now() < clock.start_of_day(q.opens):
-        raise NotAllowed(f"question {q.id!r} opens on {q.opens}; it cannot be resolved before")
-    if day < q.opens:
-        raise NotAllowed(f"{day} is before the question opened ({q.opens})", field="resolved_on")
+    day = _resolution_day(q, current, on=on, correct=correct)
     links = _links(evidence, required=require_evidence)
-    if current is not None and not correct:
-        raise NotAllowed(
-            f"question {q.id!r} is already resolved ({current.outcome} on {current.resolved_on}); "
-            "only a correction, with a reason, can change it",
-            field="correct",
-        )
-    if correct:
-        if current is None:
-            raise NotAllowed(f"question {q.id!r} has no resolution to correct", field="correct")
-        if not reason or not reason.strip():
-            raise BadInput("a correction needs a reason saying why", field="reason")
-    elif reason:
-        raise BadInput("a reason is only for corrections", field="reason")
+    _check_correction(q, current, correct=correct, reason=reason)
     proposal = Proposal(
         question_id=q.id,
         by=reviewer.handle,
@@ -117,6 +95,48 @@ def resolve(
         r = _record(session, q, [proposal])
         return ResolveResult(q.id, quorum, resolution=r, agreeing=(reviewer.handle,))
     return _propose(session, q, proposal, quorum)
+
+
+def _reviewer(session: Session, handle: str) -> Person:
+    person = get_person(session, handle=handle)
+    if "reviewer" not in person.roles:
+        raise NotAllowed(f"{handle!r} is not a reviewer; only reviewers resolve", field="by")
+    return person
+
+
+def _resolution_day(
+    q: Question, current: Resolution | None, *, on: dt.date | None, correct: bool
+) -> dt.date:
+    """The UTC day the outcome became true or known: ``on``, else today; a correction fixes
+    the outcome, not when it became known, so it keeps the corrected day unless told."""
+    today = clock.today()
+    day = on or (current.resolved_on if correct and current is not None else today)
+    if day > today:
+        raise NotAllowed(f"{day} is in the future", field="resolved_on")
+    if clock.now() < clock.start_of_day(q.opens):
+        raise NotAllowed(f"question {q.id!r} opens on {q.opens}; it cannot be resolved before")
+    if day < q.opens:
+        raise NotAllowed(f"{day} is before the question opened ({q.opens})", field="resolved_on")
+    return day
+
+
+def _check_correction(
+    q: Question, current: Resolution | None, *, correct: bool, reason: str | None
+) -> None:
+    """A resolved question changes only by a correction, and a correction says why."""
+    if current is not None and not correct:
+        raise NotAllowed(
+            f"question {q.id!r} is already resolved ({current.outcome} on {current.resolved_on}); "
+            "only a correction, with a reason, can change it",
+            field="correct",
+        )
+    if correct:
+        if current is None:
+            raise NotAllowed(f"question {q.id!r} has no resolution to correct", field="correct")
+        if not reason or not reason.strip():
+            raise BadInput("a correction needs a reason saying why", field="reason")
+    elif reason:
+        raise BadInput("a reason is only for corrections", field="reason")
 
 
 def withdraw(session: Session, *, question_id: str, by: str) -> Proposal:
