@@ -106,78 +106,88 @@ def _match_option(name: str, options: Sequence[str]) -> str:
 def normalize_value(q: QuestionShape, raw: Any) -> Value:
     """Parse and validate a forecast value for question ``q``. Raises InvalidValue."""
     if q.type == "binary":
-        p = float(raw) if isinstance(raw, int | float) and not isinstance(raw, bool) else None
-        if p is None:
-            if not isinstance(raw, str):
-                raise InvalidValue("a binary forecast is one probability, e.g. 0.7, 70% or 7:3")
-            p = parse_probability(raw)
-        return _check_prob(p, "probability")
-
+        return _binary_value(raw)
     if q.type == "choice":
-        options = list(q.options or [])
-        form = "a choice forecast is OPTION=P pairs, e.g. " + _example(options)
-        items: list[tuple[str, Any]]
-        if isinstance(raw, Mapping):
-            items = list(raw.items())
-        elif isinstance(raw, str):
-            items = list(_pairs(raw, form))
-        else:
-            raise InvalidValue(form)
-        probs: dict[str, float] = {}
-        for name, val in items:
-            opt = _match_option(str(name), options)
-            if opt in probs:
-                raise InvalidValue(f"option {opt!r} given twice")
-            p = parse_probability(val) if isinstance(val, str) else _number(val, opt)
-            probs[opt] = _check_prob(p, f"probability of {opt!r}")
-        missing = [o for o in options if o not in probs]
-        if missing:
-            raise InvalidValue(f"missing probabilities for {', '.join(missing)}; give every option")
-        total = sum(probs.values())
-        if abs(total - 1.0) > SUM_TOLERANCE:
-            raise InvalidValue(f"choice probabilities sum to {total:g}; they must sum to 1")
-        # Store exactly normalised values in option order. They must still lie in range, so
-        # that a stored value passes these checks again (the crowd skips values that don't).
-        normalised = {o: probs[o] / total for o in options}
-        for o, p in normalised.items():
-            if not (PROB_MIN - ROUNDING <= p <= PROB_MAX + ROUNDING):
-                raise InvalidValue(
-                    f"probability of {o!r} becomes {p:.4g} when the probabilities are scaled "
-                    f"to sum to 1; probabilities must lie in [{PROB_MIN}, {PROB_MAX}]"
-                )
-        return normalised
-
+        return _choice_value(list(q.options or []), raw)
     if q.type == "numeric":
-        if isinstance(raw, Mapping):
-            items = [(str(k), v) for k, v in raw.items()]
-        elif isinstance(raw, str):
-            items = list(_pairs(raw, _NUMERIC_FORM))
-        else:
-            raise InvalidValue(_NUMERIC_FORM)
-        qs: dict[str, float] = {}
-        for key, val in items:
-            k = key.lower()
-            if k not in QUANTILES:
-                raise InvalidValue(f"{key!r} is not a quantile; use {', '.join(QUANTILES)}")
-            if k in qs:
-                raise InvalidValue(f"quantile {k} given twice")
-            qs[k] = _number(val, k)
-        if "p50" not in qs:
-            raise InvalidValue("a numeric forecast needs at least p50")
-        ordered = {k: qs[k] for k in QUANTILES if k in qs}
-        vals = list(ordered.values())
-        if any(b < a for a, b in itertools.pairwise(vals)):
-            raise InvalidValue("quantiles must be non-decreasing (p10 <= p25 <= p50 <= p75 <= p90)")
-        lo, hi = q.min, q.max
-        if lo is not None and hi is not None:
-            for k, v in ordered.items():
-                if not (lo <= v <= hi):
-                    raise InvalidValue(
-                        f"{k}={v:g} is outside the question's range [{lo:g}, {hi:g}]"
-                    )
-        return ordered
-
+        return _numeric_value(q.min, q.max, raw)
     raise InvalidValue(f"unknown question type {q.type!r}")
+
+
+def _binary_value(raw: Any) -> float:
+    p = float(raw) if isinstance(raw, int | float) and not isinstance(raw, bool) else None
+    if p is None:
+        if not isinstance(raw, str):
+            raise InvalidValue("a binary forecast is one probability, e.g. 0.7, 70% or 7:3")
+        p = parse_probability(raw)
+    return _check_prob(p, "probability")
+
+
+def _choice_value(options: list[str], raw: Any) -> dict[str, float]:
+    form = "a choice forecast is OPTION=P pairs, e.g. " + _example(options)
+    items: list[tuple[str, Any]]
+    if isinstance(raw, Mapping):
+        items = list(raw.items())
+    elif isinstance(raw, str):
+        items = list(_pairs(raw, form))
+    else:
+        raise InvalidValue(form)
+    probs: dict[str, float] = {}
+    for name, val in items:
+        opt = _match_option(str(name), options)
+        if opt in probs:
+            raise InvalidValue(f"option {opt!r} given twice")
+        p = parse_probability(val) if isinstance(val, str) else _number(val, opt)
+        probs[opt] = _check_prob(p, f"probability of {opt!r}")
+    missing = [o for o in options if o not in probs]
+    if missing:
+        raise InvalidValue(f"missing probabilities for {', '.join(missing)}; give every option")
+    return _normalised(probs, options)
+
+
+def _normalised(probs: dict[str, float], options: list[str]) -> dict[str, float]:
+    """The probabilities scaled to sum exactly to 1, in option order. They must still lie in
+    range, so that a stored value passes these checks again (the crowd skips values that
+    don't)."""
+    total = sum(probs.values())
+    if abs(total - 1.0) > SUM_TOLERANCE:
+        raise InvalidValue(f"choice probabilities sum to {total:g}; they must sum to 1")
+    normalised = {o: probs[o] / total for o in options}
+    for o, p in normalised.items():
+        if not (PROB_MIN - ROUNDING <= p <= PROB_MAX + ROUNDING):
+            raise InvalidValue(
+                f"probability of {o!r} becomes {p:.4g} when the probabilities are scaled "
+                f"to sum to 1; probabilities must lie in [{PROB_MIN}, {PROB_MAX}]"
+            )
+    return normalised
+
+
+def _numeric_value(lo: float | None, hi: float | None, raw: Any) -> dict[str, float]:
+    items: list[tuple[str, Any]]
+    if isinstance(raw, Mapping):
+        items = [(str(k), v) for k, v in raw.items()]
+    elif isinstance(raw, str):
+        items = list(_pairs(raw, _NUMERIC_FORM))
+    else:
+        raise InvalidValue(_NUMERIC_FORM)
+    given: dict[str, float] = {}
+    for key, val in items:
+        k = key.lower()
+        if k not in QUANTILES:
+            raise InvalidValue(f"{key!r} is not a quantile; use {', '.join(QUANTILES)}")
+        if k in given:
+            raise InvalidValue(f"quantile {k} given twice")
+        given[k] = _number(val, k)
+    if "p50" not in given:
+        raise InvalidValue("a numeric forecast needs at least p50")
+    ordered = {k: given[k] for k in QUANTILES if k in given}
+    if any(b < a for a, b in itertools.pairwise(ordered.values())):
+        raise InvalidValue("quantiles must be non-decreasing (p10 <= p25 <= p50 <= p75 <= p90)")
+    if lo is not None and hi is not None:
+        for k, v in ordered.items():
+            if not (lo <= v <= hi):
+                raise InvalidValue(f"{k}={v:g} is outside the question's range [{lo:g}, {hi:g}]")
+    return ordered
 
 
 _NUMERIC_FORM = "a numeric forecast is quantiles, e.g. p10=3.5,p50=5.6,p90=7"
