@@ -27,20 +27,21 @@ CONFIG = '[review]\nquorum = 2\n\n[schedule]\ntimezone = "Europe/Berlin"\n'
 TEAM = (("alice", ("--reviewer",)), ("bob", ("--reviewer",)), ("erin", ("--reviewer",)),
         ("carol", ()), ("dmitri", ()))  # fmt: skip
 
-# The retrospective questions' outcomes are in questions.yaml; alice's forecasts on them
-# are "imported history" (backdated into their 2022 window), so she has a calibration.
+# The retrospective questions' outcomes are in questions.yaml; alice's and bob's forecasts
+# on them are "imported history" (backdated into their 2022 window), so they have a
+# calibration. (alice, bob) per question:
 RETRO_FORECASTS = {
-    "retro-china-share-of-russian-arms-exports-2021-25": 0.75,
-    "retro-china-global-arms-export-share-2021-25": 0.6,
-    "retro-china-above-russia-arms-exports-2021-25": 0.35,
-    "retro-pla-in-russian-strategic-exercise-2022-23": 0.55,
-    "retro-joint-air-patrols-yearly-2023-25": 0.8,
-    "retro-joint-naval-patrols-yearly-2023-25": 0.7,
-    "retro-cr929-russia-leaves-2022-25": 0.4,
-    "retro-ahl-joint-work-confirmed-2022-26": 0.45,
-    "retro-missile-defence-cooperation-2022-26": 0.65,
-    "retro-ilrs-intergovernmental-agreement-2022-26": 0.3,
-    "retro-china-russia-trade-200bn-2023-24": 0.85,
+    "retro-china-share-of-russian-arms-exports-2021-25": (0.75, 0.9),
+    "retro-china-global-arms-export-share-2021-25": (0.6, 0.8),
+    "retro-china-above-russia-arms-exports-2021-25": (0.35, 0.2),
+    "retro-pla-in-russian-strategic-exercise-2022-23": (0.55, 0.4),
+    "retro-joint-air-patrols-yearly-2023-25": (0.8, 0.9),
+    "retro-joint-naval-patrols-yearly-2023-25": (0.7, 0.85),
+    "retro-cr929-russia-leaves-2022-25": (0.4, 0.2),
+    "retro-ahl-joint-work-confirmed-2022-26": (0.45, 0.6),
+    "retro-missile-defence-cooperation-2022-26": (0.65, 0.75),
+    "retro-ilrs-intergovernmental-agreement-2022-26": (0.3, 0.5),
+    "retro-china-russia-trade-200bn-2023-24": (0.85, 0.95),
 }
 
 
@@ -54,8 +55,9 @@ def build(cli: Callable[..., Any], db_url: str, tmp_path: Path, *, evil: bool = 
         for handle, roles in TEAM:
             ok(cli("people", "add", handle, "--name", handle.title(),
                    "--email", f"{handle}@example.org", *roles))  # fmt: skip
-        for qid, p in RETRO_FORECASTS.items():
-            ok(cli("predict", qid, str(p), "--by", "alice", "--at", "2022-07-01T09:00:00Z"))
+        for qid, by in RETRO_FORECASTS.items():
+            for handle, p in zip(("alice", "bob"), by, strict=True):
+                ok(cli("predict", qid, str(p), "--by", handle, "--at", "2022-07-01T09:00:00Z"))
     early = {  # January 2027: everyone's first look
         "pla-in-russian-strategic-exercise-2027": {"alice": 0.6, "bob": 0.7, "carol": 0.65},
         "eu-annex-iv-china-entities-2027": {"alice": 0.8, "bob": 0.75, "carol": 0.6, "dmitri": 0.7},

@@ -216,14 +216,15 @@ def test_a_reviewer_with_nothing_to_resolve(cli, tmp_path):
 
 def test_a_week_with_nothing_for_a_reader_sends_them_nothing(world):
     """In 2026-W40 the live questions were not open yet and nothing was resolved: only
-    alice, who has a calibration (her forecasts on the retrospective questions), gets a
-    digest."""
+    alice and bob, who have a calibration (their forecasts on the retrospective
+    questions), get a digest."""
     with freeze_time(SEND_AT):
         r = world("digest", "--week", "2026-W40")
     assert r.exit_code == 0, r.output
     assert r.stdout.splitlines()[1:] == [
         "Would send alice <alice@example.org>: calibration",
-        "Nothing this week for bob, carol, dmitri, erin.",
+        "Would send bob <bob@example.org>: calibration",
+        "Nothing this week for carol, dmitri, erin.",
     ]
 
 

@@ -109,13 +109,20 @@ def _draw_crowd(ax: Any, crowd: Sequence[CalibrationBin]) -> None:
 
 def _encode(rgba: Any) -> bytes:
     """An RGB PNG with an adaptive palette (the chart is a few flat colours and their
-    anti-aliased edges), compressed quickly."""
+    anti-aliased edges), compressed quickly. The background stays pure white, as the
+    email around it is (the quantizer rounds it to 254)."""
     from PIL import Image
 
     image = Image.fromarray(rgba[:, :, :3])
     image = image.quantize(
         colors=PALETTE, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE
     )
+    palette = image.getpalette() or []
+    _, most = max(image.getcolors() or [(0, 0)])
+    at = 3 * int(most)  # type: ignore[call-overload]
+    if all(c >= 248 for c in palette[at : at + 3]):
+        palette[at : at + 3] = [255, 255, 255]
+        image.putpalette(palette)
     out = io.BytesIO()
     image.save(out, format="PNG", compress_level=6)
     return out.getvalue()
