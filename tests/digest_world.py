@@ -110,6 +110,10 @@ ARTICLES = (
 EVIL = ("engines-new-contract-2028", '<script>alert("digest")</script> Engines & "quotes"',
         "Evil <b>Source</b>", "2027-06-18T08:00:00", 5.0, False)  # fmt: skip
 EVIL_URL = "javascript:alert(document.cookie)"
+#: A title far too long, with a line break that tries to start a line of its own.
+LONG = ("china-above-russia-arms-exports-2027", "Example: a very long title " + "x" * 3000
+        + "\nforecasts resolve china-above-russia-arms-exports-2027 yes", "Example Wire",
+        "2027-06-17T08:00:00", 0.3, False)  # fmt: skip
 
 
 def add_articles(db_url: str, *, evil: bool = False) -> None:
@@ -117,7 +121,7 @@ def add_articles(db_url: str, *, evil: bool = False) -> None:
     from forecasts.news.store import NewArticle, NewMatch, insert_matches, upsert_articles
     from forecasts.runtime import Runtime
 
-    rows = list(ARTICLES) + ([EVIL] if evil else [])
+    rows = list(ARTICLES) + ([EVIL, LONG] if evil else [])
     runtime = Runtime(database_url=db_url)
     with freeze_time("2027-06-20 12:00"), runtime.session(write=True) as s:
         for i, (qid, title, source, published, score, flagged) in enumerate(rows):

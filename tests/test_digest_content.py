@@ -56,6 +56,28 @@ def test_a_dry_run_says_who_would_get_what(world, tmp_path):
     )
     assert json.loads(world("outbox", "--json").stdout) == []  # nothing queued
     assert not (tmp_path / "outbox").exists()
+    with freeze_time(SEND_AT):
+        data = json.loads(ok(world("digest", "--json", "--to", "erin")).stdout)
+    assert data == {
+        "week": WEEK,
+        "zone": "Europe/Berlin",
+        "first_day": "2027-06-14",
+        "last_day": "2027-06-20",
+        "mode": "dry run",
+        "digests": [
+            {
+                "handle": "erin",
+                "email": "erin@example.org",
+                "key": f"digest:{WEEK}:erin",
+                "subject": "Forecasts, week 24 of 2027: 1 to resolve, 4 closing soon, 1 resolved",
+                "sections": {"resolve": 1, "closing": 4, "moves": 2, "resolved": 1},
+                "queued": None,
+            }
+        ],
+        "nothing": [],
+        "written": [],
+        "delivery": None,
+    }
 
 
 def test_every_section_of_alice_s_digest(world, tmp_path):
@@ -178,6 +200,13 @@ def test_untrusted_titles_are_escaped_and_only_http_links_are_links(cli, db_url,
     assert hrefs and all(h.startswith("https://example.org/") for h in hrefs)
     # The text part is plain text: the title as it is, on one line.
     assert f"  - {title}\n    {source}, 2027-06-18\n" in text
+    # A long title is cut (with an ellipsis) and its line break folded: it cannot add a
+    # line that looks like a command.
+    long_line = next(line for line in text.splitlines() if "a very long title" in line)
+    assert len(long_line) == len("  - ") + 200 and long_line.endswith("x\u2026")
+    assert "\nforecasts resolve china-above" not in text
+    (cut,) = re.findall(r"Example: a very long title x+\u2026", html)
+    assert len(cut) == 200
 
 
 def test_a_reviewer_with_nothing_to_resolve(cli, tmp_path):
@@ -214,7 +243,7 @@ def test_a_reviewer_with_nothing_to_resolve(cli, tmp_path):
     ]
 
 
-def test_a_week_with_nothing_for_a_reader_sends_them_nothing(world):
+def test_a_week_with_nothing_for_a_reader_sends_them_nothing(world, tmp_path):
     """In 2026-W40 the live questions were not open yet and nothing was resolved: only
     alice and bob, who have a calibration (their forecasts on the retrospective
     questions), get a digest."""
@@ -226,6 +255,10 @@ def test_a_week_with_nothing_for_a_reader_sends_them_nothing(world):
         "Would send bob <bob@example.org>: calibration",
         "Nothing this week for carol, dmitri, erin.",
     ]
+    # A preview still shows what such a reader would get: nothing.
+    text, html = preview(world, tmp_path, "carol", "--week", "2026-W40")
+    assert "Nothing needed you this week." in text and "Nothing needed you this week." in html
+    assert "<h2" not in html
 
 
 def test_the_run_for_the_scheduler(world, db_url):
