@@ -13,6 +13,7 @@ from forecasts import __version__
 from forecasts.cli import (
     _common,
     db,
+    digest,
     forecasting,
     news,
     outbox,
@@ -114,6 +115,7 @@ app.add_typer(people.app, name="people")
 app.command("predict")(forecasting.predict)
 app.command("resolve")(forecasting.resolve)
 app.command("prompts")(review.prompts)
+app.command("digest")(digest.digest)
 app.add_typer(outbox.app, name="outbox")
 app.command("export")(transfer.export)
 app.command("import")(transfer.import_)

@@ -3,7 +3,8 @@
 ``build_report`` loads the resolved history (``report.load``); ``report_from_history``
 scores it with ``forecasts.scoring`` and shapes the result (``shape_report``): a leaderboard
 of ``ForecasterEntry``, the paper's scorecard (split into retrospective and live questions),
-the crowd, the team, and notes. Numbers are rounded to 6 decimals and None where
+the crowd, the team, and notes; ``final_forecasts`` gives the final forecasts behind those
+numbers, question by question. Numbers are rounded to 6 decimals and None where
 undefined, so ``Report.to_dict()`` is JSON-ready as it is. Nothing here prints, writes
 files or knows about the command line; the terminal, HTML and the weekly digest all
 present the same ``Report``.
@@ -27,7 +28,7 @@ from forecasts.report.text import plural
 from forecasts.scoring import ForecastArrays, QuestionArrays, Scores, score, wilson_interval
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Collection, Sequence
 
     from numpy.typing import NDArray
     from sqlmodel import Session
@@ -577,9 +578,21 @@ def _paper_on(hist: History, chosen: NDArray[np.bool_], bins: int) -> PaperPart:
     """The paper's record on the ``chosen`` questions."""
     if not chosen.any():
         return NO_QUESTIONS
+    f = hist.forecasts
+    questions, forecasts = _subset(hist, chosen, (f.person == hist.paper) & chosen[f.question])
+    s = score(questions, forecasts, len(hist.handles), paper=hist.paper, bins=bins)
+    return _paper_part(s, hist.paper)
+
+
+def _subset(
+    hist: History, chosen: NDArray[np.bool_], keep: NDArray[np.bool_]
+) -> tuple[QuestionArrays, ForecastArrays]:
+    """The ``chosen`` questions, and the forecasts ``keep`` selects (all on chosen
+    questions), re-indexed to them. Scoring treats questions independently, so a question's
+    numbers on a subset are its numbers in the whole."""
     q, f = hist.questions, hist.forecasts
     new_index = np.cumsum(chosen) - 1  # question index among the chosen ones
-    rows = np.flatnonzero((f.person == hist.paper) & chosen[f.question])
+    rows = np.flatnonzero(keep)
     questions = QuestionArrays(
         kind=q.kind[chosen],
         n_options=q.n_options[chosen],
@@ -598,8 +611,7 @@ def _paper_on(hist: History, chosen: NDArray[np.bool_], bins: int) -> PaperPart:
         quantile_row=f.quantile_row[rows],
         quantiles=f.quantiles,
     )
-    s = score(questions, forecasts, len(hist.handles), paper=hist.paper, bins=bins)
-    return _paper_part(s, hist.paper)
+    return questions, forecasts
 
 
 def _paper_part(s: Scores, paper: int) -> PaperPart:
@@ -612,6 +624,69 @@ def _paper_part(s: Scores, paper: int) -> PaperPart:
         log_score=_f(s.log_score[paper]),
         baseline_score=_f(s.baseline_score[paper]),
     )
+
+
+# --------------------------------------------------------------------------------------
+# Final forecasts, question by question (the weekly digest's "Resolved this week")
+
+
+@dataclass(frozen=True)
+class FinalForecast:
+    """One scorer's final forecast on one resolved question, as the report scores it."""
+
+    p_yes: Number  # binary: the probability of yes
+    p_outcome: Number  # binary and choice: the probability given to what happened
+    median: Number  # numeric: the p50
+    brier: Number  # binary and choice
+
+
+@dataclass(frozen=True)
+class QuestionFinals:
+    """The final forecasts on one question: each forecaster's (the paper's included, by
+    handle) and the crowd's (None when nobody on the team forecast it)."""
+
+    forecasters: dict[str, FinalForecast]
+    crowd: FinalForecast | None
+
+
+def final_forecasts(hist: History, question_ids: Collection[str]) -> dict[str, QuestionFinals]:
+    """The final forecasts on each of ``question_ids`` that the history scores (resolved
+    and not annulled by its as-of day), by the report's own steps (``forecasts.scoring``:
+    the last forecast made before the question's end; the crowd of the team's finals), on
+    those questions alone."""
+    from forecasts.domain.values import QUANTILES
+    from forecasts.scoring.finals import final_rows
+    from forecasts.scoring.history import order_in_window, series_of
+    from forecasts.scoring.scorer import forecast_brier
+
+    index = {qid: i for i, qid in enumerate(hist.question_ids)}
+    chosen = np.zeros(len(hist.question_ids), dtype=bool)
+    chosen[[index[q] for q in question_ids if q in index]] = True
+    if not chosen.any():
+        return {}
+    questions, forecasts = _subset(hist, chosen, chosen[hist.forecasts.question])
+    ordered = order_in_window(questions, forecasts)
+    series = series_of(ordered)
+    brier = forecast_brier(questions, forecasts, ordered)
+    crowd = len(hist.handles)
+    rows = final_rows(questions, forecasts, ordered, series, brier, hist.paper, crowd=crowd)
+    ids = [hist.question_ids[i] for i in np.flatnonzero(chosen)]
+    median = rows.quantiles[:, QUANTILES.index("p50")]
+    people: dict[str, dict[str, FinalForecast]] = {qid: {} for qid in ids}
+    crowds: dict[str, FinalForecast] = {}
+    for i in range(len(rows)):
+        qid, who = ids[int(rows.question[i])], int(rows.scorer[i])
+        final = FinalForecast(
+            p_yes=_f(rows.p_yes[i]),
+            p_outcome=_f(rows.p_outcome[i]),
+            median=_f(median[i]),
+            brier=_f(rows.brier[i]),
+        )
+        if who == crowd:
+            crowds[qid] = final
+        else:
+            people[qid][hist.handles[who]] = final
+    return {qid: QuestionFinals(people[qid], crowds.get(qid)) for qid in ids}
 
 
 def _f(x: Any) -> float | None:

@@ -439,27 +439,39 @@ def _why(reason: str, card: dict[str, Any]) -> str:
     return f"closed on {card['closes']}; to be resolved by {card['resolve_by']}"
 
 
-def _commands(reason: str, card: dict[str, Any], handle: str) -> list[str]:
-    """The exact commands that answer the prompt."""
-    qid = card["id"]
-    correction = any(p["correction"] for p in card["proposals"]) or (
-        card["resolution"] is not None and reason in ("pending", "disputed")
+def resolve_commands(
+    *,
+    question_id: str,
+    qtype: str,
+    options: Sequence[str],
+    reason: str,
+    proposals: Sequence[OpenProposal],
+    resolved: bool,
+    handle: str,
+) -> list[str]:
+    """The exact commands with which reviewer ``handle`` answers ``question_id``, listed
+    for ``reason`` (a ``plan.Reason``): one per outcome (the proposed ones when pending or
+    disputed), with a correction's flags when the question is ``resolved`` or a
+    correction is proposed, and a withdrawal when ``handle`` has a proposal open. The
+    prompts and the weekly digest both print these."""
+    correction = any(p.correction for p in proposals) or (
+        resolved and reason in ("pending", "disputed")
     )
     tail = f"--by {handle} --evidence URL"
     if correction:
         tail += ' --correct --reason "WHY"'
     outcomes: list[str] = []
     if reason in ("pending", "disputed"):
-        outcomes = list(dict.fromkeys(p["outcome"] for p in card["proposals"]))
-    elif card["type"] == "binary":
+        outcomes = list(dict.fromkeys(p.outcome for p in proposals))
+    elif qtype == "binary":
         outcomes = ["yes", "no"]
-    elif card["type"] == "choice":
-        outcomes = [_quoted(o) for o in card["options"]]
+    elif qtype == "choice":
+        outcomes = [_quoted(o) for o in options]
     else:
         outcomes = ["NUMBER"]
-    lines = [f"forecasts resolve {qid} {o} {tail}" for o in outcomes]
-    if reason in ("pending", "disputed") and any(p["by"] == handle for p in card["proposals"]):
-        lines.append(f"forecasts resolve {qid} --withdraw --by {handle}")
+    lines = [f"forecasts resolve {question_id} {o} {tail}" for o in outcomes]
+    if reason in ("pending", "disputed") and any(p.by == handle for p in proposals):
+        lines.append(f"forecasts resolve {question_id} --withdraw --by {handle}")
     return lines
 
 
@@ -492,7 +504,18 @@ def _prompt(
                 "reason": it.reason,
                 "reason_label": WHY[it.reason],
                 "why": _why(it.reason, card),
-                "commands": _commands(it.reason, card, reviewer.handle),
+                "commands": resolve_commands(
+                    question_id=card["id"],
+                    qtype=card["type"],
+                    options=card["options"],
+                    reason=it.reason,
+                    proposals=[
+                        OpenProposal(p["by"], p["outcome"], p["correction"])
+                        for p in card["proposals"]
+                    ],
+                    resolved=card["resolution"] is not None,
+                    handle=reviewer.handle,
+                ),
                 "news_heading": (
                     "Flagged by news as a possible resolution"
                     if it.reason == "possible_resolution"
