@@ -1,0 +1,117 @@
+"""The jobs live in APScheduler's SQLAlchemyJobStore in the forecasts database. A job
+whose time came while no scheduler ran (the machine was down) runs exactly once when the
+scheduler starts again, however many of its times it missed; an interrupted job runs
+again at start; a changed schedule applies at the next start.
+
+Time is frozen and the scheduler driven round by round (``ManualScheduler``), against
+the real job store and the real jobs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+
+import sqlalchemy as sa
+from freezegun import freeze_time
+
+from forecasts.scheduler.jobs import JOBS
+from forecasts.scheduler.models import apscheduler_jobs
+from forecasts.store import db
+from schedhelp import job_runs, start_manual, write_config
+
+UTC = dt.UTC
+EVERY = sorted(job.id for job in JOBS)
+
+
+def next_runs(scheduler) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return {
+        j.id: j.next_run_time.astimezone(UTC).strftime("%a %Y-%m-%d %H:%M")
+        for j in scheduler.get_jobs()
+    }
+
+
+def test_jobs_missed_while_the_machine_was_down_run_once_at_restart(db_url, tmp_path):
+    config = write_config(tmp_path)
+    with freeze_time("2027-03-07 20:00:30") as frozen:  # a Sunday evening
+        scheduler = start_manual(db_url, config)
+        scheduler.run_due()
+        assert job_runs(db_url) == []
+        assert next_runs(scheduler) == {
+            "news": "Sun 2027-03-07 21:00",
+            "prompts": "Mon 2027-03-08 09:00",
+            "report": "Mon 2027-03-08 08:30",
+            "outbox": "Sun 2027-03-07 20:10",
+        }
+        scheduler.shutdown()
+
+        # Down until Wednesday morning: 37 news pulls, 2 prompt runs, Monday's report and
+        # 367 outbox runs missed.
+        frozen.move_to("2027-03-10 10:15:00")
+        scheduler = start_manual(db_url, config)
+        scheduler.run_due()
+        assert Counter(job for job, _ in job_runs(db_url)) == Counter(EVERY)
+        assert {status for _, status in job_runs(db_url)} == {"ok"}
+        scheduler.run_due()  # nothing is left over for a second round
+        assert len(job_runs(db_url)) == len(EVERY)
+        assert next_runs(scheduler) == {
+            "news": "Wed 2027-03-10 11:00",
+            "prompts": "Thu 2027-03-11 09:00",
+            "report": "Mon 2027-03-15 08:30",
+            "outbox": "Wed 2027-03-10 10:20",
+        }
+        scheduler.shutdown()
+    assert (tmp_path / "reports" / "report.html").is_file()
+
+
+def test_a_restart_before_the_next_run_runs_nothing_early(db_url, tmp_path):
+    config = write_config(tmp_path)
+    with freeze_time("2027-03-07 20:00:30") as frozen:
+        start_manual(db_url, config).shutdown()
+        frozen.move_to("2027-03-07 20:05:00")
+        scheduler = start_manual(db_url, config)
+        scheduler.run_due()
+        assert job_runs(db_url) == []
+        assert next_runs(scheduler)["outbox"] == "Sun 2027-03-07 20:10"
+        scheduler.shutdown()
+
+
+def test_an_interrupted_job_runs_again_at_start(db_url, tmp_path):
+    config = write_config(tmp_path)
+    with freeze_time("2027-03-07 20:00:30"):
+        start_manual(db_url, config).shutdown()
+        scheduler = start_manual(db_url, config, resume=("report",))
+        scheduler.run_due()
+        assert job_runs(db_url) == [("report", "ok")]
+        assert next_runs(scheduler)["report"] == "Mon 2027-03-08 08:30"
+        scheduler.shutdown()
+
+
+def test_a_changed_schedule_applies_at_the_next_start(db_url, tmp_path):
+    config = write_config(tmp_path)
+    with freeze_time("2027-03-07 20:00:30"):
+        start_manual(db_url, config).shutdown()
+        config = write_config(tmp_path, extra='[schedule]\nreport = "0 7 * * *"\n')
+        scheduler = start_manual(db_url, config)
+        assert next_runs(scheduler)["report"] == "Mon 2027-03-08 07:00"
+        scheduler.shutdown()
+
+
+def test_the_migration_creates_the_table_the_job_store_declares(db_url):
+    from forecasts.runtime import Runtime
+    from forecasts.scheduler.service import job_store
+
+    store = job_store(Runtime(database_url=db_url))
+    theirs = store.jobs_t
+    assert theirs.name == apscheduler_jobs.name
+    assert [(c.name, type(c.type), c.primary_key, c.nullable) for c in theirs.columns] == [
+        (c.name, type(c.type), c.primary_key, c.nullable) for c in apscheduler_jobs.columns
+    ]
+    assert [str(c.type) for c in theirs.columns] == [str(c.type) for c in apscheduler_jobs.columns]
+    assert {tuple(c.name for c in i.columns) for i in theirs.indexes} == {
+        tuple(c.name for c in i.columns) for i in apscheduler_jobs.indexes
+    }
+    # Its own check-first create finds the table the migration made.
+    engine = db.get_engine(db_url)
+    with engine.connect() as conn:
+        assert sa.inspect(conn).has_table(theirs.name)
+    theirs.create(engine, checkfirst=True)

@@ -1,0 +1,184 @@
+"""`forecasts run` as a real process: SIGTERM lets the running job finish and exits 0; a
+second scheduler is refused, naming the first; SIGKILL in the middle of a news pull or
+of sending mail loses nothing, and the restarted scheduler finishes the work with no
+duplicate article and no lost or doubled message.
+
+The slow points are held, not slept through: the news feed answers only when the test
+releases it, and the SMTP server stops a message at RCPT until the test lets it go.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+
+import pytest
+
+from mailhelp import Server
+from schedhelp import (
+    FORECASTS,
+    WAIT,
+    HeldFeed,
+    HeldSmtp,
+    closed_question,
+    count,
+    engines_question,
+    env,
+    job_runs,
+    make_overdue,
+    outbox_rows,
+    running,
+    statuses,
+    wait_for,
+    write_config,
+)
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def feed(httpserver):
+    held = HeldFeed()
+    httpserver.expect_request("/feed.xml").respond_with_handler(held)
+    held.url = httpserver.url_for("/feed.xml")  # type: ignore[attr-defined]
+    yield held
+    held.let_go()  # never leave the server's thread waiting
+
+
+@pytest.fixture
+def smtp():
+    handler = HeldSmtp()
+    server = Server(handler).start()
+    handler.port = server.port  # type: ignore[attr-defined]
+    yield handler
+    handler.release.set()
+    server.stop()
+
+
+def test_sigterm_lets_the_running_pull_finish_then_exits_0(cli, db_url, feed, tmp_path):
+    engines_question(cli)
+    config = write_config(tmp_path, feed_url=feed.url)
+    make_overdue(db_url, config)  # every job is due: the news pull starts at once
+    feed.hold_next()
+    with running(tmp_path, db_url, config) as run:
+        assert feed.arrived.wait(WAIT), run.raw()
+
+        # A second scheduler on the same database is refused, naming the first.
+        second = subprocess.run(
+            [FORECASTS, "--db", db_url, "--config", str(config), "run", "--once"],
+            cwd=tmp_path, env=env(), capture_output=True, text=True, timeout=WAIT,
+        )  # fmt: skip
+        assert second.returncode == 1, second.stderr
+        error = second.stderr.strip().splitlines()[-1]
+        assert error.startswith("Error: another scheduler is running on this database (host ")
+        assert f", pid {run.proc.pid}, since " in error
+
+        run.signal(signal.SIGTERM)
+        wait_for("the scheduler to say it is stopping", lambda: run.events("scheduler.stopping"))
+        assert run.proc.poll() is None  # waiting for the pull it is running
+        assert statuses(db_url, "news") == ["running"]
+        feed.let_go()
+        assert run.wait() == 0, run.raw()
+
+    assert statuses(db_url, "news") == ["ok"]
+    assert count(db_url, "article") == 3
+    assert count(db_url, "scheduler_lease") == 0  # released on the way out
+    said = [(e["event"], e.get("job")) for e in run.lines()]
+    assert said.index(("job.finished", "news")) < said.index(("scheduler.stopped", None))
+    # Every job was due when it started; each ran once and none started after SIGTERM.
+    assert sorted(j["job"] for j in run.events("job.started")) == [
+        "news",
+        "outbox",
+        "prompts",
+        "report",
+    ]
+
+
+def test_sigterm_during_run_once_finishes_that_job_and_skips_the_rest(cli, db_url, feed, tmp_path):
+    engines_question(cli)
+    config = write_config(tmp_path, feed_url=feed.url)
+    feed.hold_next()
+    with running(tmp_path, db_url, config, "--once") as run:
+        assert feed.arrived.wait(WAIT), run.raw()
+        run.signal(signal.SIGTERM)
+        wait_for("the scheduler to say it is stopping", lambda: run.events("scheduler.stopping"))
+        feed.let_go()
+        assert run.wait() == 0, run.raw()
+    assert [j for j, _ in job_runs(db_url)] == ["news"]
+    assert statuses(db_url, "news") == ["ok"]
+    assert count(db_url, "article") == 3
+
+
+def test_sigkill_during_a_news_pull_and_the_restart_completes_it_once(cli, db_url, feed, tmp_path):
+    engines_question(cli)
+    config = write_config(tmp_path, feed_url=feed.url)
+    make_overdue(db_url, config)
+
+    feed.hold_next()
+    with running(tmp_path, db_url, config) as first:
+        assert feed.arrived.wait(WAIT), first.raw()
+        first.kill()
+    assert statuses(db_url, "news") == ["running"]
+    assert count(db_url, "article") == 0
+
+    # Restarted, it takes the lease over from the dead process at once, marks the run
+    # interrupted and pulls again straight away; killed again in the middle of that pull.
+    feed.let_go()
+    feed.hold_next()
+    with running(tmp_path, db_url, config) as second:
+        assert feed.arrived.wait(WAIT), second.raw()
+        assert statuses(db_url, "news") == ["interrupted", "running"]
+        second.kill()
+    assert second.events("lease.replaced")
+    # (The report, due at the same time, may have been cut short too: it runs again too.)
+    assert "news" in [e["job"] for e in second.events("job.resumed")]
+
+    feed.let_go()
+    with running(tmp_path, db_url, config) as third:
+        wait_for(
+            "the news pull to complete",
+            lambda: statuses(db_url, "news") == ["interrupted", "interrupted", "ok"],
+        )
+        third.signal(signal.SIGTERM)
+        assert third.wait() == 0, third.raw()
+    assert count(db_url, "article") == 3  # the feed's three items, each stored once
+    assert count(db_url, "article_match") == 2
+
+
+def test_sigkill_while_sending_mail_and_the_restart_sends_it_exactly_once(
+    cli, db_url, smtp, tmp_path
+):
+    closed_question(cli)
+    assert cli("people", "add", "ann", "--reviewer", "--email", "ann@example.org").exit_code == 0
+    config = write_config(tmp_path, smtp_port=smtp.port)
+    make_overdue(db_url, config)
+
+    smtp.hold = True
+    with running(tmp_path, db_url, config) as first:
+        assert smtp.arrived.wait(WAIT), first.raw()  # mid-send: RCPT sent, no answer yet
+        [row] = outbox_rows(db_url)
+        assert (row["status"], row["attempts"]) == ("sending", 1)
+        first.kill()
+    smtp.hold = False
+    smtp.release.set()
+    assert smtp.received == []
+
+    with running(tmp_path, db_url, config) as second:
+        # Not after the claim's seven minutes: the claimant is known dead, so at once.
+        wait_for("the prompt to be sent", lambda: outbox_rows(db_url)[0]["status"] == "sent")
+        second.signal(signal.SIGTERM)
+        assert second.wait() == 0, second.raw()
+    [row] = outbox_rows(db_url)
+    assert row["attempts"] == 2
+    assert [m.rcpt_tos for m in smtp.received] == [["ann@example.org"]]
+    assert smtp.received[0].message["Message-ID"] == row["message_id"]
+    assert statuses(db_url, "prompts") == ["interrupted", "ok"]
+
+    # And once more from the top: nothing is sent again.
+    again = subprocess.run(
+        [FORECASTS, "--db", db_url, "--config", str(config), "run", "--once"],
+        cwd=tmp_path, env=env(), capture_output=True, text=True, timeout=WAIT,
+    )  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    assert len(smtp.received) == 1
+    assert len(outbox_rows(db_url)) == 1
