@@ -64,3 +64,44 @@ def test_docs_links_resolve():
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     for target in re.findall(r"\]\(((?:docs/)?[\w./-]+\.(?:md|yaml))\)", readme):
         assert (REPO / target).exists(), f"README links to missing {target}"
+
+
+def _main_command_steps() -> list[tuple[list[str], bool]]:
+    """The `forecasts` commands of the README's main command, each with whether a
+    failure is let pass (``|| true``)."""
+    import shlex
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    line = readme.split("<!-- main-command -->", 1)[1].strip().splitlines()[0]
+    steps = []
+    for part in re.split(r"&&|;|[{}]", line):
+        command, _, rest = part.partition("||")
+        words = shlex.split(command)
+        if words and words[0] == ".venv/bin/forecasts":
+            steps.append((words[1:], rest.strip() == "true"))
+    return steps
+
+
+def test_the_main_command_runs_every_job_and_is_safe_to_run_again(tmp_path):
+    """The README's main command after pip, in a fresh folder, twice. News sources are
+    switched off: tests never reach the internet (offline, the pull reports each
+    unreachable source as a warning, which test_scheduler_run_once covers)."""
+    import shutil
+
+    from conftest import make_cli
+
+    steps = _main_command_steps()
+    assert [words[0] for words, _ in steps] == ["init", "people", "run"]
+    assert steps[-1][0] == ["run", "--once"]
+    shutil.copy(REPO / "questions.yaml", tmp_path / "questions.yaml")
+    (tmp_path / "forecasts.toml").write_text("[news]\ngdelt = false\nfeeds = []\n")
+    cli = make_cli(None)
+    for attempt in (1, 2):
+        for words, may_fail in steps:
+            r = cli(*words)
+            if may_fail and attempt == 2:  # `people add` again: the reviewer exists
+                assert r.exit_code == 2 and "already exists" in r.stderr, r.output
+            else:
+                assert r.exit_code == 0, (words, r.output)
+        assert (tmp_path / "reports" / "report.html").is_file()
+        assert "Error" not in r.stderr
