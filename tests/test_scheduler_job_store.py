@@ -9,6 +9,7 @@ the real job store and the real jobs."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import Counter
 
 import sqlalchemy as sa
@@ -115,3 +116,28 @@ def test_the_migration_creates_the_table_the_job_store_declares(db_url):
     with engine.connect() as conn:
         assert sa.inspect(conn).has_table(theirs.name)
     theirs.create(engine, checkfirst=True)
+
+
+def test_an_export_leaves_the_schedulers_own_state_behind(db_url, empty_db_url, tmp_path):
+    """The job store holds pickled jobs (bytes), the lease and the run record belong to
+    the scheduler that ran here: `export` carries none of them, and the export imports."""
+    from conftest import make_cli
+
+    config = write_config(tmp_path)
+    with freeze_time("2027-03-07 20:00:30") as frozen:
+        start_manual(db_url, config).shutdown()
+        frozen.move_to("2027-03-07 21:00:00")
+        scheduler = start_manual(db_url, config)
+        scheduler.run_due()
+        scheduler.shutdown()
+    assert job_runs(db_url)
+    cli = make_cli(db_url)
+    r = cli("export", "--out", str(tmp_path / "export.json"))
+    assert r.exit_code == 0, r.output
+    tables = json.loads((tmp_path / "export.json").read_text())["tables"]
+    assert {"apscheduler_jobs", "scheduler_lease", "job_run"}.isdisjoint(tables)
+    assert "mail_outbox" in tables and "question" in tables
+    target = make_cli(empty_db_url)
+    assert target("db", "upgrade").exit_code == 0
+    r = target("import", str(tmp_path / "export.json"))
+    assert r.exit_code == 0, r.output

@@ -18,6 +18,12 @@ from forecasts.store.types import UTCDateTime
 #: ``failed`` (it raised); ``interrupted`` (the scheduler died or stopped during it).
 RUN_STATUSES = ("running", "ok", "warning", "failed", "interrupted")
 
+#: ``Table.info`` of the scheduler's tables: they hold the state of the scheduler that
+#: ran on this database (its job store, its lease, its record of runs), not the
+#: tracker's data, so ``forecasts export`` leaves them out and a scheduler on the
+#: database an export is imported into starts afresh.
+NOT_EXPORTED = {"export": False}
+
 #: APScheduler's SQLAlchemyJobStore table. The store declares it in a MetaData of its
 #: own and creates it if missing; migration 0005 creates it first, so the schema has one
 #: owner. Declared here, with the store's exact columns, so the models/migrations check
@@ -33,7 +39,10 @@ class JobRun(SQLModel, table=True):
     """One run of a scheduled job, by ``forecasts run`` or ``forecasts run --once``."""
 
     __tablename__ = "job_run"
-    __table_args__ = (sa.Index("ix_job_run_job_started_at", "job", "started_at"),)
+    __table_args__ = (
+        sa.Index("ix_job_run_job_started_at", "job", "started_at"),
+        {"info": NOT_EXPORTED},
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     #: The job's stable id: news, prompts, digest, report, outbox.
@@ -56,6 +65,7 @@ class SchedulerLease(SQLModel, table=True):
     lease once it has expired, or at once when its holder is known to be gone."""
 
     __tablename__ = "scheduler_lease"
+    __table_args__ = ({"info": NOT_EXPORTED},)
 
     name: str = Field(primary_key=True, max_length=32)
     #: Fresh for every acquisition: renewals and the release match on it.
@@ -74,4 +84,5 @@ apscheduler_jobs = sa.Table(
     sa.Column("id", sa.Unicode(191), primary_key=True),
     sa.Column("next_run_time", sa.Float(25), index=True),
     sa.Column("job_state", sa.LargeBinary(), nullable=False),
+    info=NOT_EXPORTED,
 )
