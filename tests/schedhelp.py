@@ -157,6 +157,20 @@ def closed_question(cli: Callable[..., Any], qid: str = "closed-q") -> None:
     assert r.exit_code == 0, r.output
 
 
+def closing_soon_question(cli: Callable[..., Any], qid: str = "soon-q") -> None:
+    """An open question closing within a week of the end of the last full week (real
+    time, UTC): its digest has something for every reader, and no prompt is due."""
+    today = dt.datetime.now(dt.UTC).date()
+    week_end = today - dt.timedelta(days=today.isoweekday())  # the last full week's Sunday
+    r = cli(
+        "add", "--id", qid, "--title", f"Will {qid} happen?", "--criteria", "Yes if it does.",
+        "--opens", str(week_end - dt.timedelta(days=30)),
+        "--closes", str(week_end + dt.timedelta(days=7)),
+        "--resolve-by", str(week_end + dt.timedelta(days=60)),
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+
+
 def engines_question(cli: Callable[..., Any]) -> None:
     """An open question whose news query matches two of FEED_ITEMS."""
     r = cli(

@@ -28,11 +28,12 @@ def test_run_once_runs_every_other_job_when_one_fails_and_exits_1(cli, db_url, t
     assert job_runs(db_url) == [
         ("news", "ok"),
         ("prompts", "ok"),
+        ("digest", "ok"),
         ("report", "failed"),
         ("outbox", "ok"),
     ]
     r = cli("--config", config, "jobs", "--json")
-    report = json.loads(r.stdout)["jobs"][2]
+    report = json.loads(r.stdout)["jobs"][3]
     assert report["last_run"]["status"] == "failed"
     assert report["last_run"]["error"] == failed["error"]
 

@@ -18,7 +18,7 @@ from freezegun import freeze_time
 from forecasts.scheduler.jobs import JOBS
 from forecasts.scheduler.models import apscheduler_jobs
 from forecasts.store import db
-from schedhelp import job_runs, start_manual, write_config
+from schedhelp import job_runs, outbox_rows, start_manual, write_config
 
 UTC = dt.UTC
 EVERY = sorted(job.id for job in JOBS)
@@ -31,7 +31,14 @@ def next_runs(scheduler) -> dict[str, str]:  # type: ignore[no-untyped-def]
     }
 
 
-def test_jobs_missed_while_the_machine_was_down_run_once_at_restart(db_url, tmp_path):
+def test_jobs_missed_while_the_machine_was_down_run_once_at_restart(cli, db_url, tmp_path):
+    # Ann reads the digest; a question closing soon gives her week 2027-W09 something.
+    assert cli("people", "add", "ann", "--email", "ann@example.org").exit_code == 0
+    r = cli(
+        "add", "--id", "soon", "--title", "Soon?", "--criteria", "c",
+        "--opens", "2027-01-01", "--closes", "2027-03-15", "--resolve-by", "2027-04-30",
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
     config = write_config(tmp_path)
     with freeze_time("2027-03-07 20:00:30") as frozen:  # a Sunday evening
         scheduler = start_manual(db_url, config)
@@ -40,13 +47,14 @@ def test_jobs_missed_while_the_machine_was_down_run_once_at_restart(db_url, tmp_
         assert next_runs(scheduler) == {
             "news": "Sun 2027-03-07 21:00",
             "prompts": "Mon 2027-03-08 09:00",
+            "digest": "Mon 2027-03-08 08:00",
             "report": "Mon 2027-03-08 08:30",
             "outbox": "Sun 2027-03-07 20:10",
         }
         scheduler.shutdown()
 
-        # Down until Wednesday morning: 37 news pulls, 2 prompt runs, Monday's report and
-        # 367 outbox runs missed.
+        # Down until Wednesday morning: 37 news pulls, 2 prompt runs, Monday's digest and
+        # report, and 367 outbox runs missed.
         frozen.move_to("2027-03-10 10:15:00")
         scheduler = start_manual(db_url, config)
         scheduler.run_due()
@@ -57,10 +65,15 @@ def test_jobs_missed_while_the_machine_was_down_run_once_at_restart(db_url, tmp_
         assert next_runs(scheduler) == {
             "news": "Wed 2027-03-10 11:00",
             "prompts": "Thu 2027-03-11 09:00",
+            "digest": "Mon 2027-03-15 08:00",
             "report": "Mon 2027-03-15 08:30",
             "outbox": "Wed 2027-03-10 10:20",
         }
         scheduler.shutdown()
+    # The digest missed on Monday was sent once, on Wednesday, for the week that ended.
+    assert [row["key"] for row in outbox_rows(db_url)] == ["digest:2027-W09:ann"]
+    assert outbox_rows(db_url)[0]["status"] == "sent"
+    assert len(list((tmp_path / "outbox" / "new").iterdir())) == 1
     assert (tmp_path / "reports" / "report.html").is_file()
 
 

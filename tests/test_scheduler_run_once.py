@@ -1,5 +1,5 @@
-"""`forecasts run --once` end to end: news from a local feed server, prompts through a
-local SMTP server, the report into report_dir, every run recorded and logged one line
+"""`forecasts run --once` end to end: news from a local feed server, prompts and the
+digest through a local SMTP server, the report into report_dir, every run recorded and logged one line
 per event; running it again sends and stores nothing twice. `forecasts jobs` shows it."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from schedhelp import (
     write_config,
 )
 
-ORDER = ["news", "prompts", "report", "outbox"]
+ORDER = ["news", "prompts", "digest", "report", "outbox"]
 
 
 @pytest.fixture
@@ -62,10 +62,17 @@ def test_run_once_runs_every_job_in_order_against_real_servers(cli, db_url, worl
         "sources 1 ok, 0 failed; articles 3 new, 0 seen; matches 2 new"
     )
     assert count(db_url, "article") == 3
-    # Prompts: ann is asked about the closed question, through the SMTP server.
-    assert [m.rcpt_tos for m in smtp.received] == [["ann@example.org"]]
-    assert "closed-q" in smtp.received[0].message["Subject"]
+    # Prompts: ann is asked about the closed question; then her digest of last week,
+    # which lists it to resolve. Both through the SMTP server.
+    assert [m.rcpt_tos for m in smtp.received] == [["ann@example.org"]] * 2
+    prompt, digest = (m.message for m in smtp.received)
+    assert "closed-q" in prompt["Subject"]
+    assert "1 to resolve" in digest["Subject"]
     assert "(1 queued now); outbox: 1 sent" in finished["prompts"]["summary"]
+    assert (
+        ": 1 queued, 0 already queued, 0 with nothing this week; outbox: 1 sent"
+        in (finished["digest"]["summary"])
+    )
     # The report.
     assert (
         (tmp_path / "reports" / "report.html")
@@ -81,7 +88,7 @@ def test_run_once_runs_every_job_in_order_against_real_servers(cli, db_url, worl
     again = cli("--config", world, "run", "--once")
     assert again.exit_code == 0, again.output
     assert count(db_url, "article") == 3
-    assert len(smtp.received) == 1
+    assert len(smtp.received) == 2
     assert len(job_runs(db_url)) == 2 * len(ORDER)
     assert "prompts finished in " in again.stderr  # text lines: time level message
     assert all(line[:20].endswith("Z") for line in again.stderr.splitlines())
@@ -110,7 +117,7 @@ def test_every_news_source_failing_is_a_warning_and_run_once_still_exits_0(
     assert r.exit_code == 0, r.output
     assert "WARNING news: source local failed: HTTP 404" in r.stderr
     assert "WARNING news finished with warnings in " in r.stderr
-    assert [s for _, s in job_runs(db_url)] == ["warning", "ok", "ok", "ok"]
+    assert [s for _, s in job_runs(db_url)] == ["warning", "ok", "ok", "ok", "ok"]
 
 
 def test_jobs_lists_every_job_with_its_schedule_and_last_run(cli, db_url, tmp_path):

@@ -1,6 +1,6 @@
 """`forecasts run` as a real process: SIGTERM lets the running job finish and exits 0; a
 second scheduler is refused, naming the first; SIGKILL in the middle of a news pull or
-of sending mail loses nothing, and the restarted scheduler finishes the work with no
+of sending the digest loses nothing, and the restarted scheduler finishes the work with no
 duplicate article and no lost or doubled message.
 
 The slow points are held, not slept through: the news feed answers only when the test
@@ -20,7 +20,7 @@ from schedhelp import (
     WAIT,
     HeldFeed,
     HeldSmtp,
-    closed_question,
+    closing_soon_question,
     count,
     engines_question,
     env,
@@ -87,6 +87,7 @@ def test_sigterm_lets_the_running_pull_finish_then_exits_0(cli, db_url, feed, tm
     assert said.index(("job.finished", "news")) < said.index(("scheduler.stopped", None))
     # Every job was due when it started; each ran once and none started after SIGTERM.
     assert sorted(j["job"] for j in run.events("job.started")) == [
+        "digest",
         "news",
         "outbox",
         "prompts",
@@ -138,11 +139,11 @@ def test_sigkill_during_a_news_pull_and_the_restart_completes_it_once(cli, db_ur
     assert count(db_url, "article_match") == 2
 
 
-def test_sigkill_while_sending_mail_and_the_restart_sends_it_exactly_once(
+def test_sigkill_while_sending_the_digest_and_the_restart_sends_it_exactly_once(
     cli, db_url, smtp, tmp_path
 ):
-    closed_question(cli)
-    assert cli("people", "add", "ann", "--reviewer", "--email", "ann@example.org").exit_code == 0
+    closing_soon_question(cli)  # so the digest of last week has something for ann
+    assert cli("people", "add", "ann", "--email", "ann@example.org").exit_code == 0
     config = write_config(tmp_path, smtp_port=smtp.port)
     make_overdue(db_url, config)
 
@@ -150,6 +151,7 @@ def test_sigkill_while_sending_mail_and_the_restart_sends_it_exactly_once(
     with running(tmp_path, db_url, config) as first:
         assert smtp.arrived.wait(WAIT), first.raw()  # mid-send: RCPT sent, no answer yet
         [row] = outbox_rows(db_url)
+        assert row["key"].startswith("digest:") and row["key"].endswith(":ann")
         assert (row["status"], row["attempts"]) == ("sending", 1)
         first.kill()
     smtp.hold = False
@@ -158,15 +160,15 @@ def test_sigkill_while_sending_mail_and_the_restart_sends_it_exactly_once(
 
     with running(tmp_path, db_url, config) as second:
         # Not after the claim's seven minutes: the claimant is known dead, so at once.
-        wait_for("the prompt to be sent", lambda: outbox_rows(db_url)[0]["status"] == "sent")
+        wait_for("the digest to be sent", lambda: outbox_rows(db_url)[0]["status"] == "sent")
         second.signal(signal.SIGTERM)
         assert second.wait() == 0, second.raw()
     [row] = outbox_rows(db_url)  # queued once, sent once: the second attempt
     assert row["attempts"] == 2
     assert [m.rcpt_tos for m in smtp.received] == [["ann@example.org"]]
     assert smtp.received[0].message["Message-ID"] == row["message_id"]
-    # The job that was sending (prompts, unless the outbox job got to the message first)
-    # was cut short and ran again.
+    # The job that was sending (the digest, unless the outbox job got to the message
+    # first) was cut short and ran again.
     cut = [job for job, status in job_runs(db_url) if status == "interrupted"]
-    assert cut and set(cut) <= {"prompts", "outbox", "report"}
-    assert statuses(db_url, "prompts")[-1] == "ok"
+    assert cut and set(cut) <= {"digest", "outbox", "report"}
+    assert statuses(db_url, "digest")[-1] == "ok"

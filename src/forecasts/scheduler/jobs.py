@@ -91,6 +91,20 @@ def prompts(runtime: Runtime) -> Outcome:
     return Outcome("warning" if details else "ok", head, details)
 
 
+def digest(runtime: Runtime) -> Outcome:
+    """Send the weekly digest of the last full week in ``[schedule] timezone``
+    (``forecasts digest --send``): once per reader and week, whoever runs it."""
+    from forecasts.digest import send_digests
+
+    run = send_digests(runtime, week=None, send=True)
+    details = []
+    if run.delivery is not None:
+        details = [
+            f"mail {key}: {error}" for key, error in run.delivery.deferred + run.delivery.failed
+        ]
+    return Outcome("warning" if details else "ok", run.summary_line(), details)
+
+
 def report(runtime: Runtime) -> Outcome:
     """Write report.html and report.png into ``[schedule] report_dir``.
 
@@ -131,6 +145,7 @@ def outbox(runtime: Runtime) -> Outcome:
 JOBS: tuple[Job, ...] = (
     Job("news", "pull news for every question", news),
     Job("prompts", "send the resolution prompts due today", prompts),
+    Job("digest", "send the weekly digest of the last full week", digest),
     Job("report", "write report.html and report.png to [schedule] report_dir", report),
     Job("outbox", "deliver mail still due (retries)", outbox),
 )

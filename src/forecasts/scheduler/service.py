@@ -196,8 +196,7 @@ class Service:
     # ---------------------------------------------------------------- both modes
 
     def _triggers(self) -> dict[str, LocalCron]:
-        """The jobs' triggers; every cron key is checked, so a bad one is refused even
-        for a job this version does not run."""
+        """The jobs' triggers; every cron key in ``[schedule]`` is checked."""
         from forecasts.scheduler.settings import CRON_KEYS
         from forecasts.scheduler.triggers import triggers
 
