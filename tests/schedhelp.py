@@ -338,11 +338,12 @@ def start_manual(db_url: str, config: Path, *, resume: tuple[str, ...] = ()) -> 
     return scheduler
 
 
-def make_overdue(db_url: str, config: Path, *, ago: dt.timedelta = dt.timedelta(hours=2)) -> None:
-    """The job store as a scheduler leaves it when the machine then goes down: every job
-    due ``ago`` before now (so each runs as soon as `forecasts run` starts)."""
+def make_overdue(db_url: str, config: Path, *jobs: str) -> None:
+    """The job store as a scheduler leaves it when the machine then goes down: ``jobs``
+    due two hours ago (so they run as soon as `forecasts run` starts), the others at
+    their next times."""
     scheduler = start_manual(db_url, config)
-    due = dt.datetime.now(dt.UTC) - ago
-    for job in scheduler.get_jobs():
-        scheduler.modify_job(job.id, next_run_time=due)
+    due = dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)
+    for job in jobs:
+        scheduler.modify_job(job, next_run_time=due)
     scheduler.shutdown()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
-from conftest import REPO
+import pytest
+
+from conftest import PG_URL, REPO
 
 
 def _all_commands() -> list[str]:
@@ -80,6 +82,7 @@ def _main_command_steps() -> list[list[str]]:
     return steps
 
 
+@pytest.mark.skipif(bool(PG_URL), reason="the main command's embedded default is SQLite")
 def test_the_main_command_runs_every_job_and_is_safe_to_run_again(tmp_path):
     """The README's main command after pip, in a fresh folder, twice. News sources are
     switched off: tests never reach the internet (offline, the pull reports each
