@@ -86,10 +86,18 @@ def jobs(as_json: bool = typer.Option(False, "--json", help="JSON output.")) -> 
     from rich.markup import escape
     from rich.table import Table
 
+    from forecasts import clock
+
     zone = ZoneInfo(status.timezone)
 
     def when(value: dt.datetime | None) -> str:
         return value.astimezone(zone).strftime("%Y-%m-%d %H:%M") if value else "-"
+
+    def next_run(value: dt.datetime | None) -> str:
+        if value is None:
+            return "-"
+        # Past: no scheduler ran at that time; the next one to start runs it at once.
+        return when(value) + (" (due)" if value <= clock.now() else "")
 
     t = Table()
     t.add_column("job", no_wrap=True)
@@ -104,7 +112,7 @@ def jobs(as_json: bool = typer.Option(False, "--json", help="JSON output.")) -> 
         t.add_row(
             job.id,
             job.schedule,
-            when(job.next_run),
+            next_run(job.next_run),
             when(last.started_at) + took if last else "never",
             last.status if last else "",
             escape((last.error or last.summary or "") if last else job.does),
