@@ -136,9 +136,24 @@ def _empty_pg_schema(url: str) -> None:
     from forecasts.store import db
 
     engine = db.get_engine(url)
-    tables = ", ".join(t.name for t in db.load_models().sorted_tables)
+    names = [t.name for t in db.load_models().sorted_tables]
     with engine.begin() as conn:
-        conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        # Only the tables a test wrote to, and the sequences it drew from: TRUNCATE costs
+        # about half a millisecond a table, a thousand tests over.
+        written = conn.execute(
+            sa.text(" UNION ALL ".join(f"(SELECT '{n}' FROM {n} LIMIT 1)" for n in names))
+        ).scalars()
+        drawn = conn.execute(
+            sa.text(
+                "SELECT sequencename FROM pg_sequences "
+                "WHERE schemaname = current_schema() AND last_value IS NOT NULL"
+            )
+        ).scalars()
+        written, drawn = list(written), list(drawn)
+        if written:
+            conn.execute(sa.text(f"TRUNCATE {', '.join(written)} CASCADE"))
+        for sequence in drawn:
+            conn.execute(sa.text(f"ALTER SEQUENCE {sequence} RESTART"))
     with db.session_scope(engine, write=True) as session:
         ensure_paper(session)
     engine.dispose()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
-from conftest import REPO
+import pytest
+
+from conftest import PG_URL, REPO
 
 
 def _all_commands() -> list[str]:
@@ -64,3 +66,39 @@ def test_docs_links_resolve():
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     for target in re.findall(r"\]\(((?:docs/)?[\w./-]+\.(?:md|yaml))\)", readme):
         assert (REPO / target).exists(), f"README links to missing {target}"
+
+
+def _main_command_steps() -> list[list[str]]:
+    """The `forecasts` commands of the README's main command, in order."""
+    import shlex
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    line = readme.split("<!-- main-command -->", 1)[1].strip().splitlines()[0]
+    steps = []
+    for part in line.split("&&"):
+        words = shlex.split(part)
+        if words and words[0] == ".venv/bin/forecasts":
+            steps.append(words[1:])
+    return steps
+
+
+@pytest.mark.skipif(bool(PG_URL), reason="the main command's embedded default is SQLite")
+def test_the_main_command_runs_every_job_and_is_safe_to_run_again(tmp_path):
+    """The README's main command after pip, in a fresh folder, twice. News sources are
+    switched off: tests never reach the internet (offline, the pull reports each
+    unreachable source as a warning, which test_scheduler_run_once covers)."""
+    import shutil
+
+    from conftest import make_cli
+
+    steps = _main_command_steps()
+    assert steps == [["init"], ["run", "--once"]]
+    shutil.copy(REPO / "questions.yaml", tmp_path / "questions.yaml")
+    (tmp_path / "forecasts.toml").write_text("[news]\ngdelt = false\nfeeds = []\n")
+    cli = make_cli(None)
+    for _ in range(2):
+        for words in steps:
+            r = cli(*words)
+            assert r.exit_code == 0, (words, r.output)
+        assert "ran 5 of 5 jobs" in r.stderr
+        assert (tmp_path / "reports" / "report.html").is_file()

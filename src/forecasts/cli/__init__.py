@@ -21,6 +21,7 @@ from forecasts.cli import (
     questions,
     report,
     review,
+    run,
     transfer,
 )
 from forecasts.errors import ForecastsError
@@ -121,6 +122,8 @@ app.command("export")(transfer.export)
 app.command("import")(transfer.import_)
 app.add_typer(news.app, name="news")
 app.command("report")(report.report)
+app.command("run")(run.run)
+app.command("jobs")(run.jobs)
 
 
 def main() -> None:

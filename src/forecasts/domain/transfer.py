@@ -27,7 +27,13 @@ FORMAT_VERSION = 1
 
 
 def _tables() -> list[sa.Table]:
-    return [t for t in load_models().sorted_tables if t.name != "alembic_version"]
+    """The tables an export holds: all but Alembic's and those marked
+    ``info={"export": False}`` (the scheduler's own state)."""
+    return [
+        t
+        for t in load_models().sorted_tables
+        if t.name != "alembic_version" and t.info.get("export", True)
+    ]
 
 
 def _dump(value: Any) -> Any:

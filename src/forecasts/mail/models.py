@@ -51,5 +51,8 @@ class OutboxMessage(SQLModel, table=True):
     #: Who holds the row while ``sending``, and until when.
     claim_token: str | None = Field(default=None, max_length=32)
     claimed_until: dt.datetime | None = Field(default=None, sa_column=_ts())
+    #: The process that claimed it (``forecasts.process.ProcessId.key``), so that a
+    #: delivery run on the same machine can tell its claimant died and send it at once.
+    claimed_by: str | None = Field(default=None, max_length=400)
     created_at: dt.datetime = Field(default_factory=clock.now, sa_column=_ts(nullable=False))
     sent_at: dt.datetime | None = Field(default=None, sa_column=_ts())

@@ -17,11 +17,15 @@ transaction, and no transaction open while talking to the server:
    ``MAX_ATTEMPTS``), only if the token is still ours.
 
 A process that dies between 1 and 3 leaves the row ``sending``; once its claim expires,
-the next run claims it again. The only window for a duplicate is between the server's
-acceptance (2) and the commit of ``sent`` (3): then the message is sent again. The
-Maildir transport closes even that window (the file name comes from the key and an
-existing file counts as delivered); for SMTP the copy carries the same Message-ID, which
-the key determines. docs/mail.md says this in full.
+the next run claims it again. A claim names the process that made it, so a delivery run
+on the same machine that finds its claimant dead (``forecasts.process.is_gone``: killed,
+crashed) queues the message again at once instead of waiting for the expiry.
+
+The only window for a duplicate is between the server's acceptance (2) and the commit of
+``sent`` (3): then the message is sent again. The Maildir transport closes even that
+window (the file name comes from the key and an existing file counts as delivered); for
+SMTP the copy carries the same Message-ID, which the key determines. docs/mail.md says
+this in full.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
-from forecasts import clock
+from forecasts import clock, process
 from forecasts.errors import BadInput
 from forecasts.mail.message import POLICY
 from forecasts.mail.models import MAX_KEY_LENGTH, OutboxMessage
@@ -146,6 +150,8 @@ class DeliveryReport:
     deferred: list[tuple[str, str]] = field(default_factory=list)
     #: Not sent, and not retried until `forecasts outbox retry`: (key, error).
     failed: list[tuple[str, str]] = field(default_factory=list)
+    #: Claimed by a process that died before sending it, queued again by this run.
+    released: list[str] = field(default_factory=list)
 
     @property
     def attempted(self) -> int:
@@ -157,6 +163,8 @@ class DeliveryReport:
             parts.append(f"{len(self.already_delivered)} already delivered")
         parts.append(f"{len(self.deferred)} queued for retry")
         parts.append(f"{len(self.failed)} failed")
+        if self.released:
+            parts.append(f"{len(self.released)} taken over from a sender that stopped")
         return ", ".join(parts)
 
 
@@ -201,6 +209,7 @@ def _claim_next(runtime: Runtime, lease: dt.timedelta, skip: set[int]) -> _Claim
                     status="sending",
                     claim_token=token,
                     claimed_until=now + lease,
+                    claimed_by=process.this_process().key,
                     attempts=col(OutboxMessage.attempts) + 1,
                 )
                 .returning(
@@ -225,8 +234,51 @@ def _settle(runtime: Runtime, claim: _Claim, **values: Any) -> None:
         s.execute(
             sa.update(OutboxMessage)
             .where(col(OutboxMessage.id) == claim.id, col(OutboxMessage.claim_token) == claim.token)
-            .values(claim_token=None, claimed_until=None, **values)
+            .values(claim_token=None, claimed_until=None, claimed_by=None, **values)
         )
+
+
+def release_orphans(runtime: Runtime) -> list[str]:
+    """Queue again, due now, every message claimed by a process known to be gone (see
+    ``forecasts.process``); return their keys. A claimant that may still run (another
+    machine, or unknown) keeps its claim until it expires."""
+    with runtime.session() as s:
+        held = s.execute(
+            sa.select(
+                col(OutboxMessage.id), col(OutboxMessage.claim_token), col(OutboxMessage.claimed_by)
+            ).where(col(OutboxMessage.status) == "sending")
+        ).all()
+    orphans = []
+    for message_id, token, by in held:
+        holder = process.ProcessId.from_key(by)
+        if process.is_gone(holder):
+            orphans.append((message_id, token, str(holder)))
+    if not orphans:
+        return []
+    released = []
+    with runtime.session(write=True) as s:
+        now = clock.now()
+        for message_id, token, claimant in orphans:
+            row = s.execute(
+                sa.update(OutboxMessage)
+                .where(
+                    col(OutboxMessage.id) == message_id,
+                    col(OutboxMessage.status) == "sending",
+                    col(OutboxMessage.claim_token) == token,
+                )
+                .values(
+                    status="queued",
+                    claim_token=None,
+                    claimed_until=None,
+                    claimed_by=None,
+                    next_attempt_at=now,
+                    last_error=f"the process sending it ({claimant}) stopped mid-send",
+                )
+                .returning(col(OutboxMessage.key))
+            ).first()
+            if row is not None:
+                released.append(row.key)
+    return released
 
 
 def _record_failure(runtime: Runtime, claim: _Claim, error: SendError) -> tuple[str, str]:
@@ -257,7 +309,7 @@ def deliver(
     settings = runtime.settings.mail
     lease = claim_lease(settings)
     sender = settings.sender_address.addr_spec
-    report = DeliveryReport()
+    report = DeliveryReport(released=release_orphans(runtime))
     skip: set[int] = set()
     opened: Transport | None = None
     down: SendError | None = None

@@ -12,6 +12,8 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, field_validator
 
 DEFAULT_TIMEZONE = "UTC"
+#: The keys holding a cron schedule: one per scheduled job, named as the job.
+CRON_KEYS = ("news", "prompts", "digest", "report", "outbox")
 
 
 def _five_fields(value: str) -> str:
@@ -37,6 +39,8 @@ class ScheduleSettings(BaseModel):
     digest: str = "0 8 * * mon"
     #: Write report.html and report.png to ``report_dir`` (Mondays, 08:30).
     report: str = "30 8 * * mon"
+    #: Deliver the mail still due: retries after a failed send (every 10 minutes).
+    outbox: str = "*/10 * * * *"
     #: Where the report job writes, relative to the working folder.
     report_dir: Path = Path("reports")
 
@@ -52,7 +56,7 @@ class ScheduleSettings(BaseModel):
             ) from None
         return v
 
-    @field_validator("news", "prompts", "digest", "report")
+    @field_validator(*CRON_KEYS)
     @classmethod
     def _cron(cls, v: str) -> str:
         return _five_fields(v)

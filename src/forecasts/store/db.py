@@ -32,6 +32,7 @@ def load_models() -> Any:
     import forecasts.mail.models
     import forecasts.news.models
     import forecasts.review.models
+    import forecasts.scheduler.models
     import forecasts.store.models  # noqa: F401
 
     return SQLModel.metadata
