@@ -129,7 +129,6 @@ class DigestRun:
         return line
 
     def to_dict(self) -> dict[str, Any]:
-        d = self.delivery
         return {
             "week": str(self.week),
             "zone": self.zone,
@@ -139,14 +138,7 @@ class DigestRun:
             "digests": [r.to_dict() for r in self.digests],
             "nothing": list(self.nothing),
             "written": [str(p) for p in self.written],
-            "delivery": None
-            if d is None
-            else {
-                "sent": d.sent,
-                "already_delivered": d.already_delivered,
-                "deferred": [{"key": k, "error": e} for k, e in d.deferred],
-                "failed": [{"key": k, "error": e} for k, e in d.failed],
-            },
+            "delivery": None if self.delivery is None else self.delivery.to_dict(),
         }
 
 

@@ -157,6 +157,14 @@ class DeliveryReport:
     def attempted(self) -> int:
         return len(self.sent) + len(self.already_delivered) + len(self.deferred) + len(self.failed)
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "sent": list(self.sent),
+            "already_delivered": list(self.already_delivered),
+            "deferred": [{"key": k, "error": e} for k, e in self.deferred],
+            "failed": [{"key": k, "error": e} for k, e in self.failed],
+        }
+
     def line(self) -> str:
         parts = [f"{len(self.sent)} sent"]
         if self.already_delivered:

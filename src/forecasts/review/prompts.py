@@ -103,20 +103,12 @@ class PromptRun:
     delivery: DeliveryReport | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        d = self.delivery
         return {
             "day": self.day.isoformat(),
             "dry_run": self.dry_run,
             "prompts": [p.to_dict() for p in self.prompts],
             "warnings": list(self.warnings),
-            "delivery": None
-            if d is None
-            else {
-                "sent": d.sent,
-                "already_delivered": d.already_delivered,
-                "deferred": [{"key": k, "error": e} for k, e in d.deferred],
-                "failed": [{"key": k, "error": e} for k, e in d.failed],
-            },
+            "delivery": None if self.delivery is None else self.delivery.to_dict(),
         }
 
 
