@@ -7,55 +7,20 @@ Set DIGEST_SCREENSHOT=docs/digest.png to keep the screenshot (docs/digest.md sho
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
-import tempfile
 from pathlib import Path
 
 import numpy as np
-import pytest
 from freezegun import freeze_time
 
 import digest_world
+from browser import requires_chromium, screenshot
 from conftest import REPO
 from digest_world import SEND_AT, ok
 
-CHROMIUM = "/usr/bin/chromium"
 WIDTH, HEIGHT = 720, 3200
 
 
-def screenshot(page: Path, shot: Path) -> None:
-    profile = tempfile.mkdtemp()
-    try:
-        subprocess.run(
-            [
-                CHROMIUM,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--hide-scrollbars",
-                f"--user-data-dir={profile}",
-                f"--screenshot={shot}",
-                f"--window-size={WIDTH},{HEIGHT}",
-                page.as_uri(),
-            ],
-            check=True,
-            capture_output=True,
-            timeout=120,
-        )
-    finally:
-        shutil.rmtree(profile, ignore_errors=True)
-
-
-@pytest.mark.skipif(
-    not os.path.exists(CHROMIUM),
-    reason=f"headless Chromium is not installed at {CHROMIUM} (apt-get install chromium)",
-)
+@requires_chromium
 def test_the_preview_renders_in_headless_chromium(cli, db_url, tmp_path):
     import matplotlib.image as mpimg
 
@@ -63,7 +28,7 @@ def test_the_preview_renders_in_headless_chromium(cli, db_url, tmp_path):
     with freeze_time(SEND_AT):
         ok(cli("digest", "--preview", "alice.html", "--to", "alice"))
     shot = tmp_path / "shot.png"
-    screenshot(tmp_path / "alice.html", shot)
+    screenshot(tmp_path / "alice.html", shot, width=WIDTH, height=HEIGHT)
     assert shot.is_file() and shot.stat().st_size > 50_000
     img = (mpimg.imread(shot)[:, :, :3] * 255).round().astype(int)
     assert img.shape[:2] == (HEIGHT, WIDTH)

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import html as htmllib
-import os
 import re
-import shutil
-import subprocess
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from browser import requires_chromium, screenshot
 from forecasts import clock, scoring
 from forecasts.report.build import Report, ReportOptions, shape_report
 from forecasts.report.html import render_html
@@ -21,7 +18,6 @@ from forecasts.report.load import _empty_forecasts
 from forecasts.report.text import fmt
 from forecasts.scoring import BINARY, ForecastArrays, QuestionArrays
 
-CHROMIUM = "/usr/bin/chromium"
 DAY = 86400.0
 EVIL = '<script>alert("x")</script>'
 
@@ -189,10 +185,7 @@ def test_empty_report_renders() -> None:
     assert "The paper has no resolved predictions yet." in out
 
 
-@pytest.mark.skipif(
-    not os.path.exists(CHROMIUM),
-    reason=f"headless Chromium is not installed at {CHROMIUM} (apt-get install chromium)",
-)
+@requires_chromium
 def test_screenshot_in_headless_chromium(html: str, tmp_path: Path) -> None:
     """The page renders: the reliability diagram's series colour, its Wilson band and the
     diagonal's grey are all on screen."""
@@ -201,30 +194,7 @@ def test_screenshot_in_headless_chromium(html: str, tmp_path: Path) -> None:
     page = tmp_path / "report.html"
     page.write_text(html, encoding="utf-8")
     shot = tmp_path / "shot.png"
-    profile = tempfile.mkdtemp()
-    try:
-        subprocess.run(
-            [
-                CHROMIUM,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                f"--user-data-dir={profile}",
-                f"--screenshot={shot}",
-                "--window-size=1200,2000",
-                page.as_uri(),
-            ],
-            check=True,
-            capture_output=True,
-            timeout=120,
-        )
-    finally:
-        shutil.rmtree(profile, ignore_errors=True)
+    screenshot(page, shot, width=1200, height=2000)
     assert shot.is_file() and shot.stat().st_size > 20_000
     img = (mpimg.imread(shot)[:, :, :3] * 255).round().astype(int)
 
