@@ -3,15 +3,17 @@ resolutions written in questions.yaml are recorded by the reviewer ``curator``."
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlmodel import Session
 
 from forecasts import clock
-from forecasts.domain.schemas import PersonSpec, validated
 from forecasts.errors import Conflict, NotAllowed, PersonNotFound
 from forecasts.store.models import Person
+
+if TYPE_CHECKING:
+    from forecasts.domain.schemas import PersonSpec
 
 PAPER = "paper"
 CURATOR = "curator"
@@ -70,6 +72,8 @@ def update_person(
         "roles": roles,
         "digest": current["digest"] if digest is None else digest,
     }
+    from forecasts.domain.schemas import PersonSpec, validated  # built on first use: reads skip it
+
     spec = validated(PersonSpec, {"handle": p.handle, **wanted})
     changed = [k for k in current if getattr(spec, k) != current[k]]
     for k in changed:

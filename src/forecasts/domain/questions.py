@@ -6,7 +6,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlmodel import Session, col
@@ -14,10 +14,12 @@ from sqlmodel import Session, col
 from forecasts import clock
 from forecasts.crowd import crowd
 from forecasts.domain.people import CURATOR, PAPER, ensure_curator, ensure_paper
-from forecasts.domain.schemas import QuestionSpec, ResolutionSpec
 from forecasts.domain.values import ANNULLED, Value, fits
 from forecasts.errors import BadInput, Conflict, QuestionNotFound
 from forecasts.store.models import Forecast, Proposal, Question, QuestionRevision, Resolution
+
+if TYPE_CHECKING:
+    from forecasts.domain.schemas import QuestionSpec, ResolutionSpec
 
 STATUSES = (
     "upcoming", "open", "closed", "overdue", "pending", "disputed", "resolved", "annulled"
