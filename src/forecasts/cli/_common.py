@@ -15,6 +15,7 @@ from forecasts.errors import BadInput, ForecastsError
 from forecasts.runtime import Runtime
 
 if TYPE_CHECKING:
+    from rich.console import Console
     from sqlmodel import Session
 
     from forecasts.config import Settings
@@ -114,15 +115,20 @@ def echo(text: str = "") -> None:
     sys.stdout.write(text + "\n")
 
 
-def console() -> Any:
-    """A rich console for tables. Piped output gets a wide page instead of rich's 80
-    columns, so ids and dates stay on one line; $COLUMNS still wins."""
-    import os
-
+def console() -> Console:
+    """A rich console on stdout. At a terminal: its width, colour unless ``NO_COLOR`` is
+    set. Piped: plain text, 80 columns ($COLUMNS wins). rich decides which is which (a tty,
+    or ``TTY_COMPATIBLE=1`` / ``FORCE_COLOR`` to say so)."""
     from rich.console import Console
 
-    width = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160
-    return Console(highlight=False, soft_wrap=False, width=width)
+    return Console(highlight=False, soft_wrap=False)
+
+
+def err_console() -> Console:
+    """The same on stderr: progress and warnings, never mixed into the output."""
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False, soft_wrap=False)
 
 
 def fmt_value(value: Any) -> str:

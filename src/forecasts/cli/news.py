@@ -163,7 +163,12 @@ def _none_matched(stored: int, question: str | None, day: dt.date | None) -> str
 
 
 @app.command("sources")
-def sources_(as_json: bool = typer.Option(False, "--json", help="JSON output.")) -> None:
+def sources_(
+    wide: bool = typer.Option(
+        False, "--wide", help="Every column, full values (piped output always has them)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="JSON output."),
+) -> None:
     """Each news source's last fetch, status, error and next allowed fetch."""
     from forecasts.news.plan import source_specs
     from forecasts.news.store import all_sources
@@ -183,22 +188,36 @@ def sources_(as_json: bool = typer.Option(False, "--json", help="JSON output."))
     if not rows:
         echo("No news sources configured (see [news] in forecasts.toml).")
         return
-    from rich.table import Table
+    from forecasts.tables import Column, render
 
-    t = Table()
-    for name in ("name", "kind", "status", "last fetch", "failures", "next allowed", "error"):
-        t.add_column(name, overflow="fold")
-    for r in rows:
-        t.add_row(
-            r["name"] + ("" if r["configured"] else " (not configured)"),
-            r["kind"],
-            r["status"],
-            _iso_short(r["last_attempt"]),
-            str(r["failures"]),
-            _iso_short(r["next_allowed_at"]) or "now",
-            r["error"] or "",
-        )
-    console().print(t)
+    columns = [
+        Column("name"),
+        Column("kind", priority=3),
+        Column("status"),
+        Column("last_fetch", header="last fetch", priority=1),
+        Column("failures", justify="right", priority=2),
+        Column("next_allowed", header="next allowed", priority=2),
+        Column("error", elastic=True, min_width=20),
+        Column("url", wide_only=True),
+    ]
+    render(
+        console(),
+        columns,
+        [
+            [
+                r["name"] + ("" if r["configured"] else " (not configured)"),
+                r["kind"],
+                r["status"],
+                _iso_short(r["last_attempt"]),
+                str(r["failures"]),
+                _iso_short(r["next_allowed_at"]) or "now",
+                r["error"] or "",
+                r["url"],
+            ]
+            for r in rows
+        ],
+        wide=wide,
+    )
 
 
 def _iso_short(value: str | None) -> str:

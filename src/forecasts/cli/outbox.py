@@ -15,15 +15,17 @@ app = typer.Typer(
 @app.callback()
 def list_(
     ctx: typer.Context,
+    wide: bool = typer.Option(
+        False, "--wide", help="Every column, full values (piped output always has them)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="JSON output."),
 ) -> None:
     """Outgoing mail: list queued, sent and failed messages (key, to, subject, attempts,
     last error, sent time); `forecasts outbox retry` sends the queued and failed now."""
     if ctx.invoked_subcommand is not None:
         return
-    from rich.table import Table
-
     from forecasts.mail.outbox import list_outbox
+    from forecasts.tables import CellValue, Column, render
 
     with db_session() as session:
         rows = list_outbox(session)
@@ -33,22 +35,30 @@ def list_(
     if not rows:
         echo("The outbox is empty.")
         return
-    t = Table()
-    for col in ("key", "to", "status", "attempts", "sent / next try", "subject"):
-        t.add_column(col, no_wrap=col != "subject", overflow="fold")
-    t.add_column("last error", overflow="fold")
+    columns = [
+        Column("key"),
+        Column("to", elastic=True, min_width=12, priority=2),
+        Column("status"),
+        Column("attempts", justify="right", priority=3),
+        Column("when", header="sent / next try", priority=1),
+        Column("subject", elastic=True, min_width=16),
+        Column("last_error", header="last error", elastic=True, min_width=12, priority=2),
+    ]
+    rows_out: list[list[CellValue]] = []
     for r in rows:
         when = r.sent_at if r.status == "sent" else r.next_attempt_at
-        t.add_row(
-            r.key,
-            ", ".join(r.to),
-            r.status,
-            str(r.attempts),
-            when.strftime("%Y-%m-%d %H:%M") if when else "",
-            r.subject,
-            r.last_error or "",
+        rows_out.append(
+            [
+                r.key,
+                ", ".join(r.to),
+                r.status,
+                str(r.attempts),
+                when.strftime("%Y-%m-%d %H:%M") if when else "",
+                r.subject,
+                r.last_error or "",
+            ]
         )
-    console().print(t)
+    render(console(), columns, rows_out, wide=wide)
 
 
 @app.command("retry")

@@ -58,26 +58,40 @@ def set_(
 
 
 @app.command("list")
-def list_(as_json: bool = typer.Option(False, "--json", help="JSON output.")) -> None:
+def list_(
+    wide: bool = typer.Option(
+        False, "--wide", help="Every column, full values (piped output always has them)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="JSON output."),
+) -> None:
     """List people and their roles."""
-    from rich.table import Table
-
     from forecasts.domain.people import list_people
+    from forecasts.tables import Column, render
 
     with db_session() as session:
         rows = list_people(session)
     if as_json:
         print_json(rows)
         return
-    t = Table()
-    for col in ("handle", "name", "email", "roles", "digest"):
-        t.add_column(col)
-    for r in rows:
-        t.add_row(
-            r["handle"],
-            r["name"] or "",
-            r["email"] or "",
-            ", ".join(r["roles"]),
-            "yes" if r["digest"] else "no",
-        )
-    console().print(t)
+    columns = [
+        Column("handle"),
+        Column("roles", priority=1),
+        Column("digest", priority=3),
+        Column("email", elastic=True, min_width=12, priority=2),
+        Column("name", elastic=True, min_width=12),
+    ]
+    render(
+        console(),
+        columns,
+        [
+            [
+                r["handle"],
+                ", ".join(r["roles"]),
+                "yes" if r["digest"] else "no",
+                r["email"] or "",
+                r["name"] or "",
+            ]
+            for r in rows
+        ],
+        wide=wide,
+    )

@@ -19,6 +19,7 @@ from forecasts.cli._common import (
     sync_summary,
 )
 from forecasts.errors import BadInput
+from forecasts.tables import STATUS_STYLES, Cell, CellValue, Column, render
 
 STATUS_HELP = "One of upcoming, open, closed, overdue, pending, disputed, resolved, annulled."
 
@@ -112,25 +113,50 @@ def add(
         echo(f"Added {q.id}: {q.title} (opens {q.opens}, closes {q.closes}).")
 
 
-def _table(rows: list[dict[str, Any]], title: str | None = None) -> None:
-    from rich.table import Table
+def _columns(*, due: bool = False) -> list[Column]:
+    """The columns of `list` (and, with ``due``, of `due`: the day it must be resolved by
+    instead of the closing day)."""
+    return [
+        Column("id"),
+        Column("status", styles=STATUS_STYLES),
+        Column("type", wide_only=True),
+        Column("opens", wide_only=True),
+        Column("closes", priority=1, wide_only=due),
+        Column("resolve_by", header="resolve by", priority=1, wide_only=not due),
+        Column("forecasters", header="n", justify="right", wide_only=True),
+        Column("crowd", priority=2),
+        Column("paper", priority=3),
+        Column("outcome", priority=2),
+        Column("tags", wide_only=True),
+        Column("title", elastic=True, min_width=24),
+    ]
 
-    t = Table(title=title, show_lines=False)
-    for col in ("id", "status", "closes", "crowd", "paper", "outcome"):
-        t.add_column(col, no_wrap=True)
-    t.add_column("title", overflow="fold")
-    for r in rows:
-        res = r["resolution"]
-        t.add_row(
-            r["id"],
-            r["status"],
-            r["closes"],
-            fmt_value(r["crowd"]),
-            fmt_value(r["paper"]),
-            res["outcome"] if res else "",
-            r["title"],
-        )
-    console().print(t)
+
+def _row(r: dict[str, Any]) -> list[CellValue]:
+    from forecasts.report.text import compact_value
+
+    res = r["resolution"]
+    return [
+        r["id"],
+        r["status"],
+        r["type"],
+        r["opens"],
+        r["closes"],
+        r["resolve_by"],
+        str(r["forecasters"]),
+        Cell(compact_value(r["crowd"]), fmt_value(r["crowd"])),
+        Cell(compact_value(r["paper"]), fmt_value(r["paper"])),
+        res["outcome"] if res else "",
+        ",".join(r["tags"]),
+        r["title"],
+    ]
+
+
+def _table(rows: list[dict[str, Any]], *, due: bool = False, wide: bool = False) -> None:
+    render(console(), _columns(due=due), [_row(r) for r in rows], wide=wide)
+
+
+WIDE_HELP = "Every column, full values (at a terminal; piped output always has them)."
 
 
 def list_(
@@ -139,9 +165,13 @@ def list_(
     as_of: str | None = typer.Option(
         None, "--as-of", metavar="DATE", help="State at the end of this UTC day."
     ),
+    wide: bool = typer.Option(False, "--wide", help=WIDE_HELP),
     as_json: bool = typer.Option(False, "--json", help="JSON output."),
 ) -> None:
-    """List questions with status, crowd and paper forecasts."""
+    """List questions with status, crowd and paper forecasts.
+
+    At a terminal the table fits its width (a numeric forecast shows as its median and
+    p10-p90 interval); piped, it is tab-separated with every column."""
     from forecasts.domain.questions import list_questions
 
     day = parse_date(as_of, "--as-of")
@@ -152,16 +182,17 @@ def list_(
     elif not rows:
         echo("No questions match.")
     else:
-        _table(rows)
+        _table(rows, wide=wide)
 
 
 def due(
     as_of: str | None = typer.Option(
         None, "--as-of", metavar="DATE", help="State at the end of this UTC day."
     ),
+    wide: bool = typer.Option(False, "--wide", help=WIDE_HELP),
     as_json: bool = typer.Option(False, "--json", help="JSON output."),
 ) -> None:
-    """Questions awaiting resolution (closed or overdue)."""
+    """Questions awaiting resolution: closed, overdue, pending or disputed."""
     from forecasts.domain.questions import due_questions
 
     day = parse_date(as_of, "--as-of")
@@ -172,7 +203,7 @@ def due(
     elif not rows:
         echo("Nothing is awaiting resolution.")
     else:
-        _table(rows)
+        _table(rows, due=True, wide=wide)
 
 
 def show(

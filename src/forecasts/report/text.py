@@ -1,13 +1,17 @@
 """Words and numbers for people, shared by the terminal, the HTML page and the digest.
 
-Plain functions of a ``Report``: no rich, no jinja2, nothing heavy to import.
+Plain functions of a ``Report`` and of forecast values: no rich, no jinja2, nothing heavy
+to import (``forecasts list`` uses them too).
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from forecasts.domain.values import Value
     from forecasts.report.build import PaperEntry, PaperPart, Report
 
 METRIC_LABELS = {
@@ -95,3 +99,57 @@ def record_rows(report: Report) -> list[tuple[str, ...]]:
         )
         for name, part in parts
     ]
+
+
+# --------------------------------------------------------------------------------------
+# Forecast values in a few characters
+
+
+def compact_value(value: Value | None) -> str:
+    """A forecast in a few characters, for tables: ``65%``; a choice as its likeliest
+    option, ``Two or more 35%``; a numeric forecast as its median and p10-p90 interval,
+    ``261 (222–299)`` (p25-p75 when that is all there is). None is ``-``."""
+    from forecasts.domain.values import format_value
+
+    if value is None or isinstance(value, int | float):
+        return format_value(value)
+    if not value:
+        return "-"
+    if not _is_quantiles(value):
+        best = max(value, key=lambda k: value[k])  # the first of equals
+        return f"{best} {format_value(value[best])}"
+    if "p50" not in value:
+        return format_value(value)
+    low, high = _interval(value)
+    shown = [value["p50"]] + ([low, high] if low is not None and high is not None else [])
+    decimals = _decimals(shown)
+    median = _number(value["p50"], decimals)
+    if low is None or high is None:
+        return median
+    return f"{median} ({_number(low, decimals)}–{_number(high, decimals)})"
+
+
+def _is_quantiles(value: Mapping[str, float]) -> bool:
+    from forecasts.domain.values import QUANTILES
+
+    return all(k in QUANTILES for k in value)
+
+
+def _interval(value: Mapping[str, float]) -> tuple[float | None, float | None]:
+    for low, high in (("p10", "p90"), ("p25", "p75")):
+        if low in value and high in value:
+            return value[low], value[high]
+    return None, None
+
+
+def _decimals(numbers: list[float]) -> int:
+    """Enough decimals for three significant digits of the largest number (at most 6)."""
+    biggest = max(abs(x) for x in numbers)
+    if biggest == 0:
+        return 0
+    return min(6, max(0, 2 - math.floor(math.log10(biggest))))
+
+
+def _number(x: float, decimals: int) -> str:
+    rounded = round(x, decimals) + 0.0  # + 0.0: no "-0"
+    return f"{rounded:,.{decimals}f}"

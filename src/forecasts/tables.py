@@ -1,0 +1,197 @@
+"""Tables that fit: for people at a terminal, tab-separated for pipes. The CLI's lists
+and the report's terminal form use them.
+
+At a terminal (rich's own test: a tty, or ``TTY_COMPATIBLE=1`` / ``FORCE_COLOR``) a table
+fits the width. Columns give way by priority (0: never; higher numbers first), elastic
+columns (titles, names) shrink with an ellipsis, and a cell may have a short form for the
+narrow table (``261 (222–299)``) and a full one. ``wide`` keeps every column and every full
+value, however wide that is.
+
+Piped, the same rows are tab-separated with a header line (``forecasts list | cut -f1``
+gives the ids), full values, no colour and nothing else: the form ``sort``, ``awk`` and
+spreadsheets read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.text import Text
+
+#: Spaces between two columns.
+GAP = 2
+#: Each question status in colour (shown only at a colour terminal).
+STATUS_STYLES = {
+    "upcoming": "cyan",
+    "open": "green",
+    "closed": "yellow",
+    "overdue": "bold red",
+    "pending": "magenta",
+    "disputed": "bold magenta",
+    "resolved": "blue",
+    "annulled": "dim",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column. ``name`` heads the tab-separated output (one word); ``header`` the table.
+    ``wide_only`` columns appear with ``--wide`` and in tab-separated output."""
+
+    name: str
+    priority: int = 0
+    elastic: bool = False
+    min_width: int = 16
+    justify: Literal["left", "right"] = "left"
+    wide_only: bool = False
+    header: str | None = None
+    #: Cell text -> rich style (e.g. a status and its colour).
+    styles: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def title(self) -> str:
+        return self.header or self.name
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A value with a short form for the narrow table and a full one for ``--wide`` and
+    pipes."""
+
+    short: str
+    full: str
+
+
+CellValue = str | Cell
+
+
+def _short(value: CellValue) -> str:
+    return value.short if isinstance(value, Cell) else value
+
+
+def _full(value: CellValue) -> str:
+    return value.full if isinstance(value, Cell) else value
+
+
+def fit(columns: Sequence[Column], natural: Sequence[int], width: int) -> dict[int, int]:
+    """Which columns to show and how wide: ``{column index: width}``.
+
+    Drop columns, least important first (the highest priority number; the rightmost among
+    equals), until the fixed columns at their natural width and the elastic ones at their
+    minimum fit in ``width``. Elastic columns then share the room left, none wider than it
+    needs. When even the columns that never give way do not fit, elastic columns keep their
+    minimum and the table is wider than ``width``.
+    """
+    kept = list(range(len(columns)))
+
+    def need(cols: list[int]) -> int:
+        return sum(
+            min(natural[i], columns[i].min_width) if columns[i].elastic else natural[i]
+            for i in cols
+        ) + GAP * (len(cols) - 1)
+
+    droppable = sorted(
+        (i for i in kept if columns[i].priority > 0), key=lambda i: (-columns[i].priority, -i)
+    )
+    while need(kept) > width and droppable:
+        kept.remove(droppable.pop(0))
+    widths = {i: natural[i] for i in kept}
+    elastic = sorted((i for i in kept if columns[i].elastic), key=lambda i: natural[i])
+    room = width - sum(natural[i] for i in kept if not columns[i].elastic) - GAP * (len(kept) - 1)
+    for n, i in enumerate(elastic):
+        share = room // (len(elastic) - n)
+        widths[i] = max(min(natural[i], share), min(natural[i], columns[i].min_width))
+        room -= widths[i]
+    return widths
+
+
+def render(
+    console: Console,
+    columns: Sequence[Column],
+    rows: Sequence[Sequence[CellValue]],
+    *,
+    wide: bool = False,
+) -> None:
+    """Print ``rows`` on ``console``: a fitted table at a terminal, tab-separated
+    otherwise."""
+    if not console.is_terminal:
+        write_tsv(console, columns, rows)
+        return
+    print_table(console, columns, rows, wide=wide)
+
+
+def print_table(
+    console: Console,
+    columns: Sequence[Column],
+    rows: Sequence[Sequence[CellValue]],
+    *,
+    wide: bool = False,
+) -> None:
+    """Print ``rows`` as a table fitted to the console's width (piped too: a report is a
+    document, not data)."""
+    for line in table_lines(columns, rows, width=console.width, wide=wide):
+        console.print(line, soft_wrap=True)  # soft_wrap: a --wide line is never folded
+
+
+def table_lines(
+    columns: Sequence[Column], rows: Sequence[Sequence[CellValue]], *, width: int, wide: bool
+) -> list[Text]:
+    """The header and the rows as lines of styled text, fitted to ``width`` columns.
+
+    Built from rich's ``Text`` (cell widths, ellipsis, styles) rather than its ``Table``,
+    which pads the last column: these lines end where their text does."""
+    from rich.cells import cell_len
+
+    shown = [
+        i
+        for i, c in enumerate(columns)
+        if wide or not (c.wide_only or (c.priority and all(_short(r[i]) == "" for r in rows)))
+    ]  # the narrow table leaves out a column with nothing in it (no outcomes yet)
+    cols = [columns[i] for i in shown]
+    cells = [[_full(row[i]) if wide else _short(row[i]) for i in shown] for row in rows]
+    natural = [
+        max([cell_len(c.title), *(cell_len(r[j]) for r in cells)]) for j, c in enumerate(cols)
+    ]
+    widths = dict(enumerate(natural)) if wide else fit(cols, natural, width)
+    header = [(cols[j].title, "bold") for j in widths]
+    lines = [_line(header, cols, widths)]
+    for r in cells:
+        lines.append(_line([(r[j], cols[j].styles.get(r[j], "")) for j in widths], cols, widths))
+    return lines
+
+
+def _line(cells: list[tuple[str, str]], cols: Sequence[Column], widths: dict[int, int]) -> Text:
+    from rich.text import Text
+
+    line = Text(no_wrap=True, end="")
+    last = len(cells) - 1
+    for n, ((value, style), (j, width)) in enumerate(zip(cells, widths.items(), strict=True)):
+        cell = Text(value, style=style)
+        cell.truncate(width, overflow="ellipsis")
+        room = width - cell.cell_len
+        if cols[j].justify == "right":
+            cell.pad_left(room)
+        elif n < last:
+            cell.pad_right(room)
+        line.append_text(cell)
+        if n < last:
+            line.append(" " * GAP)
+    line.rstrip()  # empty cells at the end leave no trailing spaces
+    return line
+
+
+def write_tsv(
+    console: Console, columns: Sequence[Column], rows: Sequence[Sequence[CellValue]]
+) -> None:
+    """Header and rows, tab-separated, full values; tabs and line breaks become spaces."""
+    lines = ["\t".join(c.name for c in columns)]
+    lines += ["\t".join(_clean(_full(v)) for v in row) for row in rows]
+    console.file.write("\n".join(lines) + "\n")
+
+
+def _clean(text: str) -> str:
+    return " ".join(text.replace("\t", " ").splitlines())
