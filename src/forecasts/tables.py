@@ -54,7 +54,7 @@ class Column:
 
     @property
     def title(self) -> str:
-        return self.header or self.name
+        return self.name if self.header is None else self.header
 
 
 @dataclass(frozen=True)

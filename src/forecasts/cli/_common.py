@@ -8,7 +8,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING, Any
 
 from forecasts.errors import BadInput, ForecastsError
@@ -129,6 +130,46 @@ def err_console() -> Console:
     from rich.console import Console
 
     return Console(stderr=True, highlight=False, soft_wrap=False)
+
+
+#: What core functions call as work goes on: (done, total, what is being done now).
+Progress = Callable[[int, int, str], None]
+
+
+@contextmanager
+def progress_bar(label: str) -> Iterator[Progress]:
+    """A progress bar on stderr while the block runs, shown only at a terminal (and gone
+    when done); the block passes the ``Progress`` it yields to the core function."""
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn
+    from rich.progress import Progress as Bar
+
+    bar = Bar(
+        TextColumn("{task.description:<32}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=err_console(),
+        transient=True,
+        disable=not err_console().is_terminal,
+    )
+    task = bar.add_task(label, total=None)
+
+    def update(done: int, total: int, what: str) -> None:
+        bar.update(task, completed=done, total=total or None, description=what[:32])
+
+    with bar:
+        yield update
+
+
+@contextmanager
+def working(label: str) -> Iterator[None]:
+    """A spinner on stderr while the block runs, for work with no count to show; only at
+    a terminal, and gone when done."""
+    err = err_console()
+    if not err.is_terminal:
+        yield
+        return
+    with err.status(label):
+        yield
 
 
 def fmt_value(value: Any) -> str:

@@ -6,7 +6,6 @@ Nothing heavy (httpx, feedparser, sqlmodel, numpy) is imported at module level.
 from __future__ import annotations
 
 import datetime as dt
-import sys
 from typing import Any
 
 import typer
@@ -15,9 +14,11 @@ from forecasts.cli._common import (
     console,
     db_session,
     echo,
+    err_console,
     get_settings,
     parse_date,
     print_json,
+    progress_bar,
     runtime,
 )
 
@@ -41,28 +42,11 @@ def pull_(
 
     Exits 0 if any source succeeded (or nothing was due), 1 if every source failed.
     """
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
     from forecasts.errors import ForecastsError
     from forecasts.news.pull import pull
 
     settings = get_settings().news
-    err = Console(stderr=True, highlight=False)
-    bar = Progress(
-        TextColumn("{task.description:<32}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        console=err,
-        transient=True,
-        disable=not sys.stderr.isatty(),
-    )
-    task = bar.add_task("news", total=None)
-
-    def progress(done: int, total: int, label: str) -> None:
-        bar.update(task, completed=done, total=total or None, description=label[:32])
-
-    with bar:
+    with progress_bar("news") as progress:
         summary = pull(
             runtime().session,
             settings=settings,
@@ -70,6 +54,7 @@ def pull_(
             source=source,
             progress=progress,
         )
+    err = err_console()
     for w in summary.warnings:
         err.print(f"warning: {w}", markup=False)
     width = max((len(s.name) for s in summary.sources), default=0)

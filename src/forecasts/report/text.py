@@ -11,8 +11,10 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from forecasts.domain.values import Value
-    from forecasts.report.build import PaperEntry, PaperPart, Report
+    from forecasts.report.build import CalibrationBin, PaperEntry, PaperPart, Report
 
 METRIC_LABELS = {
     "brier": "Brier",
@@ -153,3 +155,32 @@ def _decimals(numbers: list[float]) -> int:
 def _number(x: float, decimals: int) -> str:
     rounded = round(x, decimals) + 0.0  # + 0.0: no "-0"
     return f"{rounded:,.{decimals}f}"
+
+
+# --------------------------------------------------------------------------------------
+# Curves in a line of text
+
+#: Eight heights, lowest first.
+BLOCKS = "▁▂▃▄▅▆▇█"
+#: A point with nothing in it (an empty calibration band).
+NOTHING = "·"
+
+
+def sparkline(values: Sequence[float | None], low: float = 0.0, high: float = 1.0) -> str:
+    """One character per value, its height within ``low``..``high`` (clamped); None is
+    ``·``."""
+    span = high - low
+    out = []
+    for v in values:
+        if v is None or math.isnan(v):
+            out.append(NOTHING)
+            continue
+        share = 0.5 if span <= 0 else min(1.0, max(0.0, (v - low) / span))
+        out.append(BLOCKS[min(len(BLOCKS) - 1, int(share * len(BLOCKS)))])
+    return "".join(out)
+
+
+def reliability_curve(bins: Sequence[CalibrationBin]) -> str:
+    """The share that came true in each band of P(yes), lowest band first: a calibrated
+    forecaster's curve climbs evenly from ▁ to █."""
+    return sparkline([b.observed if b.n else None for b in bins])
