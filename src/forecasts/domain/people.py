@@ -9,8 +9,9 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from forecasts import clock
-from forecasts.errors import Conflict, NotAllowed, PersonNotFound
+from forecasts.errors import Conflict, NotAllowed
 from forecasts.store.models import Person
+from forecasts.suggest import person_not_found
 
 if TYPE_CHECKING:
     from forecasts.domain.schemas import PersonSpec
@@ -86,7 +87,7 @@ def update_person(
 def get_person(session: Session, *, handle: str) -> Person:
     p = session.get(Person, handle)
     if p is None:
-        raise PersonNotFound(handle)
+        raise person_not_found(session, handle)
     return p
 
 

@@ -15,8 +15,9 @@ from forecasts import clock
 from forecasts.crowd import crowd
 from forecasts.domain.people import CURATOR, PAPER, ensure_curator, ensure_paper
 from forecasts.domain.values import ANNULLED, Value, fits
-from forecasts.errors import BadInput, Conflict, QuestionNotFound
+from forecasts.errors import BadInput, Conflict
 from forecasts.store.models import Forecast, Proposal, Question, QuestionRevision, Resolution
+from forecasts.suggest import closest, question_not_found
 
 if TYPE_CHECKING:
     from forecasts.domain.schemas import QuestionSpec, ResolutionSpec
@@ -90,7 +91,7 @@ def spec_fields(spec: QuestionSpec) -> dict[str, Any]:
 def get_question(session: Session, *, question_id: str) -> Question:
     q = session.get(Question, question_id)
     if q is None:
-        raise QuestionNotFound(question_id)
+        raise question_not_found(session, question_id)
     return q
 
 
@@ -493,8 +494,10 @@ def list_questions(
 ) -> list[dict[str, Any]]:
     """Questions with derived status, crowd and paper forecasts, ordered by closing date."""
     if status is not None and status not in STATUSES:
+        guess = closest(status, STATUSES)
+        hint = f"did you mean {guess}? " if guess else ""
         raise BadInput(
-            f"{status!r} is not a status; use one of {', '.join(STATUSES)}", field="status"
+            f"{status!r} is not a status; {hint}use one of {', '.join(STATUSES)}", field="status"
         )
     at = as_of_instant(as_of)
     questions = list(
