@@ -272,40 +272,46 @@ def test_show_text(populated):
     r = populated("show", "engines-2027")
     assert r.exit_code == 0
     assert r.stdout == (
-        "engines-2027: Will China buy engines?\n"
-        "  type: binary\n"
-        "  status: open\n"
-        "  opens 2027-03-01, closes 2027-06-30, resolve by 2027-09-30\n"
-        "  tags: engines, russia\n"
-        "  crowd: 70% (1 forecaster); paper: -\n"
+        "engines-2027  (binary)\n"
+        "Will China buy engines?\n"
         "\n"
-        "Criteria:\n"
-        "  Yes if a contract.\n"
-        "  Second line.\n"
-        "Sources:\n"
+        "Status  open: closes in 3 months (2027-06-30)\n"
+        "Dates   opens 2027-03-01 · closes 2027-06-30 · resolve by 2027-09-30\n"
+        "Tags    engines, russia\n"
+        "Crowd   70% from 1 forecaster   Paper  -\n"
+        "\n"
+        "Criteria\n"
+        "  Yes if a contract. Second line.\n"
+        "\n"
+        "Sources\n"
         "  <https://example.org/x>\n"
-        "Forecasts:\n"
-        "  2027-03-10T12:00:00Z  ann: 70%  (gut feeling)\n"
+        "\n"
+        "Forecast history\n"
+        "  crowd ▆  70%\n"
+        "  made              by   value  note\n"
+        "  2027-03-10 12:00  ann  70%    gut feeling\n"
     )
     assert populated("show", "colour").stdout == (
-        "colour: Which colour?\n"
-        "  type: choice\n"
-        "  options: Red, Blue\n"
-        "  status: resolved\n"
-        "  opens 2027-01-01, closes 2027-02-28, resolve by 2027-03-31\n"
-        "  tags: -\n"
-        "  crowd: - (0 forecasters); paper: -\n"
+        "colour  (choice: Red, Blue)\n"
+        "Which colour?\n"
         "\n"
-        "Criteria:\n"
+        "Status  resolved: Red on 2027-03-10\n"
+        "Dates   opens 2027-01-01 · closes 2027-02-28 · resolve by 2027-03-31\n"
+        "Crowd   no forecasts yet   Paper  -\n"
+        "\n"
+        "Criteria\n"
         "  The colour.\n"
-        "Resolutions:\n"
+        "\n"
+        "Resolution history\n"
         "  2027-03-10  Red by rev\n"
         "    evidence: https://e.org/1\n"
     )
-    assert populated("show", "size").stdout.splitlines()[:3] == [
-        "size: How far?",
-        "  type: numeric",
-        "  range: 0 to 100 km",
+    assert populated("show", "size").stdout.splitlines()[:5] == [
+        "size  (numeric, 0 to 100 km)",
+        "How far?",
+        "",
+        "Status  open: closes in 11 days (2027-03-31)",
+        "Dates   opens 2027-03-10 · closes 2027-03-31 · resolve by 2027-04-30",
     ]
 
 
@@ -410,8 +416,9 @@ def test_show_text_includes_the_reviewers_note(cli):
     assert r.exit_code == 0, r.output
     out = cli("show", "noted").stdout
     assert out.endswith(
-        "Resolutions:\n"
+        "Resolution history\n"
         "  2027-03-20  yes by rev\n"
         "    evidence: https://e.org/1\n"
-        "    note: TASS confirmed it\n"
+        "    note:\n"
+        "      TASS confirmed it\n"
     )

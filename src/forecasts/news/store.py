@@ -436,6 +436,36 @@ def list_articles(
     return out
 
 
+def count_matches(session: Session, *, question_id: str) -> int:
+    """How many articles are shown for a question (its matches not marked irrelevant)."""
+    visible = sa.or_(col(ArticleMatch.relevant).is_(None), col(ArticleMatch.relevant).is_(True))
+    stmt = (
+        sa.select(sa.func.count())
+        .select_from(_table(ArticleMatch))
+        .where(col(ArticleMatch.question_id) == question_id, visible)
+    )
+    return int(session.execute(stmt).scalar_one())
+
+
+@dataclass(frozen=True)
+class LastPull:
+    """When news was last fetched from any source, and when a fetch last succeeded
+    (None: never)."""
+
+    attempt: dt.datetime | None
+    success: dt.datetime | None
+
+
+def last_pull(session: Session) -> LastPull:
+    """The newest fetch attempt and the newest success over every source."""
+    row = session.execute(
+        sa.select(
+            sa.func.max(col(NewsSource.last_attempt)), sa.func.max(col(NewsSource.last_success))
+        )
+    ).one()
+    return LastPull(attempt=row[0], success=row[1])
+
+
 def count_articles(session: Session) -> int:
     """How many articles are stored, matched or not."""
     return int(

@@ -7,6 +7,7 @@ to import (``forecasts list`` uses them too).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -31,6 +32,54 @@ METRIC_FORMATS = {"coverage": "pct", "relative_brier": "signed", "baseline_score
 def plural(n: int, word: str) -> str:
     """'1 question', '2 questions'."""
     return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def days_in_words(days: int) -> str:
+    """Days from today in words: 'today', 'tomorrow', 'in 12 days', 'in 3 months', 'in 2
+    years'; the past as 'yesterday', '12 days ago', '3 months ago'."""
+    if days == 0:
+        return "today"
+    if abs(days) == 1:
+        return "tomorrow" if days > 0 else "yesterday"
+    n = abs(days)
+    if n < 45:
+        amount = plural(n, "day")
+    elif n < 548:  # 18 months
+        amount = plural(round(n / 30.44), "month")
+    else:
+        amount = plural(round(n / 365.25), "year")
+    return f"in {amount}" if days > 0 else f"{amount} ago"
+
+
+_LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s")
+
+
+def paragraphs(text: str) -> list[str]:
+    """Text written with hard line breaks (as in questions.yaml), as paragraphs and list
+    items to wrap anew at any width. A blank line ends a paragraph (and is kept, as ""); a
+    line that starts a list item (``- ``, ``* ``, ``1. ``) starts a new one; any other line
+    continues the one before."""
+    out: list[str] = []
+    current: list[str] = []
+
+    def end() -> None:
+        if current:
+            out.append(" ".join(current))
+            current.clear()
+
+    for line in text.splitlines():
+        if not line.strip():
+            end()
+            if out and out[-1]:
+                out.append("")
+            continue
+        if _LIST_ITEM.match(line):
+            end()
+        current.append(line.strip())
+    end()
+    while out and not out[-1]:
+        out.pop()
+    return out
 
 
 def fmt(x: float | None, kind: str = "score") -> str:
