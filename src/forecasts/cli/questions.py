@@ -356,8 +356,8 @@ def _forecasts(d: dict[str, Any], out: Console) -> None:
         return
     out.print()
     out.print("Forecast history", style="bold")
-    for label, line, last in _crowd_lines(d):
-        out.print(f"  {label}{line}  {last}", markup=False)
+    for label, spark, last in _crowd_lines(d):
+        out.print(f"  {label}{spark}  {last}", markup=False)
     from forecasts.report.text import compact_value
     from forecasts.tables import table_lines
 
