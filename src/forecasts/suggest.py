@@ -25,21 +25,31 @@ def closest(name: str, known: Iterable[str]) -> str | None:
     return matches[0] if matches else None
 
 
-def question_not_found(session: Session, question_id: str) -> QuestionNotFound:
-    """The error for an unknown question id, naming the closest id in the database."""
+def question_ids(session: Session) -> list[str]:
+    """Every question id, sorted (suggestions, and shell completion)."""
     from sqlalchemy import select
+    from sqlmodel import col
 
     from forecasts.store.models import Question
 
-    ids = session.execute(select(Question.id)).scalars()  # type: ignore[call-overload]
-    return QuestionNotFound(question_id, suggestion=closest(question_id, ids))
+    return list(session.execute(select(col(Question.id)).order_by(col(Question.id))).scalars())
+
+
+def handles(session: Session) -> list[str]:
+    """Every person's handle, sorted."""
+    from sqlalchemy import select
+    from sqlmodel import col
+
+    from forecasts.store.models import Person
+
+    return list(session.execute(select(col(Person.handle)).order_by(col(Person.handle))).scalars())
+
+
+def question_not_found(session: Session, question_id: str) -> QuestionNotFound:
+    """The error for an unknown question id, naming the closest id in the database."""
+    return QuestionNotFound(question_id, suggestion=closest(question_id, question_ids(session)))
 
 
 def person_not_found(session: Session, handle: str) -> PersonNotFound:
     """The error for an unknown handle, naming the closest handle in the database."""
-    from sqlalchemy import select
-
-    from forecasts.store.models import Person
-
-    handles = session.execute(select(Person.handle)).scalars()  # type: ignore[call-overload]
-    return PersonNotFound(handle, suggestion=closest(handle, handles))
+    return PersonNotFound(handle, suggestion=closest(handle, handles(session)))

@@ -46,6 +46,32 @@ def db_session(write: bool = False) -> AbstractContextManager[Session]:
     return _runtime.session(write=write)
 
 
+def complete_question_id(ctx: Any, incomplete: str) -> list[str]:
+    """Shell completion: the question ids starting with what is typed so far."""
+    from forecasts.suggest import question_ids
+
+    return _complete(ctx, question_ids, incomplete)
+
+
+def complete_handle(ctx: Any, incomplete: str) -> list[str]:
+    """Shell completion: the handles starting with what is typed so far."""
+    from forecasts.suggest import handles
+
+    return _complete(ctx, handles, incomplete)
+
+
+def _complete(ctx: Any, names: Callable[[Session], list[str]], incomplete: str) -> list[str]:
+    # Completion parses the command line but runs no callback: the global options typed
+    # so far are in the root context's parameters.
+    given = ctx.find_root().params
+    rt = Runtime(config=given.get("config"), database_url=given.get("database"))
+    try:
+        with rt.session() as session:
+            return [n for n in names(session) if n.startswith(incomplete)]
+    except Exception:  # no database, no schema: completion offers nothing, says nothing
+        return []
+
+
 #: Domain field -> the option that sets it, where the two names differ. Errors from the
 #: core name fields; this is the one place they become flags.
 FLAGS = {

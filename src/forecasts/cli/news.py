@@ -11,6 +11,7 @@ from typing import Any
 import typer
 
 from forecasts.cli._common import (
+    complete_question_id,
     console,
     db_session,
     echo,
@@ -90,7 +91,9 @@ _STATUS_LABEL = {"not_modified": "not modified", "deferred": "backing off"}
 
 @app.command("list")
 def list_(
-    question: str | None = typer.Argument(None, metavar="ID", help="Only this question's news."),
+    question: str | None = typer.Argument(
+        None, metavar="ID", help="Only this question's news.", autocompletion=complete_question_id
+    ),
     since: str | None = typer.Option(
         None,
         "--since",

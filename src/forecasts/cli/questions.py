@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from forecasts.cli._common import (
+    complete_question_id,
     console,
     db_session,
     echo,
@@ -213,7 +214,7 @@ def due(
 
 
 def show(
-    id: str = typer.Argument(..., help="Question id."),
+    id: str = typer.Argument(..., help="Question id.", autocompletion=complete_question_id),
     as_json: bool = typer.Option(False, "--json", help="JSON output."),
 ) -> None:
     """Show one question as a page: status and dates, criteria and the paper's claim, the

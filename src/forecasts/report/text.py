@@ -6,6 +6,7 @@ to import (``forecasts list`` uses them too).
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 from collections.abc import Mapping
@@ -49,6 +50,19 @@ def days_in_words(days: int) -> str:
     else:
         amount = plural(round(n / 365.25), "year")
     return f"in {amount}" if days > 0 else f"{amount} ago"
+
+
+def time_ago(then: dt.datetime, now: dt.datetime) -> str:
+    """How long ago, for recent events: 'just now', '5 minutes ago', '3 hours ago', then
+    in days, months and years as ``days_in_words``."""
+    seconds = (now - then).total_seconds()
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{plural(int(seconds // 60), 'minute')} ago"
+    if seconds < 86400:
+        return f"{plural(int(seconds // 3600), 'hour')} ago"
+    return days_in_words(-int(seconds // 86400))
 
 
 _LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s")

@@ -1,0 +1,95 @@
+"""`forecasts` with no command: a dashboard of the database, or how to create one."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from forecasts.cli._common import console, echo, runtime
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from forecasts.views import Dashboard, NoDatabase
+
+#: The first commands worth knowing, shown under the dashboard.
+NEXT = "forecasts list · forecasts show ID · forecasts report · forecasts --help"
+
+
+def show_dashboard() -> None:
+    from forecasts.views import NoDatabase, dashboard
+
+    view = dashboard(runtime())
+    out = console()
+    if isinstance(view, NoDatabase):
+        echo(no_database_hint(view))
+        return
+    render_dashboard(view, out)
+
+
+def no_database_hint(view: NoDatabase) -> str:
+    """One line: what is missing and the command that makes it."""
+    from pathlib import Path
+
+    if view.revision is None:
+        load = " and load ./questions.yaml" if Path("questions.yaml").is_file() else ""
+        return f"No database yet at {view.database}: run `forecasts init` to create it{load}."
+    return (
+        f"The database {view.database} is at schema {view.revision}; this version needs "
+        f"{view.head}: run `forecasts db upgrade`."
+    )
+
+
+def render_dashboard(d: Dashboard, out: Console) -> None:
+    from rich.text import Text
+
+    from forecasts import __version__, clock
+    from forecasts.report.text import plural, time_ago
+    from forecasts.tables import STATUS_STYLES, Column, table_lines
+
+    def label(name: str) -> Text:
+        return Text(f"{name:<11}", style="bold")
+
+    out.print(Text.assemble((f"forecasts {__version__}", "bold"), f" · today {d.today}"))
+    out.print(label("Database"), d.database, sep="", markup=False, soft_wrap=True)
+    counts = Text(f"{d.questions}")
+    for n, (status, k) in enumerate(d.by_status.items()):
+        counts.append(": " if n == 0 else " · ")
+        counts.append(f"{k} ")
+        counts.append(status, style=STATUS_STYLES.get(status, ""))
+    out.print(label("Questions"), counts, sep="", soft_wrap=True)
+    if not d.due_total:
+        out.print(label("Due"), "nothing awaits resolution", sep="", soft_wrap=True)
+    else:
+        more = f" (first {len(d.due)}; all: forecasts due)" if d.due_total > len(d.due) else ""
+        out.print(
+            label("Due"),
+            f"{d.due_total} awaiting resolution{more}",
+            sep="",
+            markup=False,
+            soft_wrap=True,
+        )
+        columns = [
+            Column("id"),
+            Column("status", styles=STATUS_STYLES),
+            Column("resolve_by", header="resolve by", priority=1),
+            Column("title", elastic=True, min_width=16),
+        ]
+        rows = [[r["id"], r["status"], r["resolve_by"], r["title"]] for r in d.due]
+        for line in table_lines(columns, rows, width=out.width - 11, wide=False)[1:]:
+            out.print(" " * 11, line, sep="", soft_wrap=True)
+    people = f"{plural(d.forecasters, 'forecaster')}, {plural(d.forecasts, 'forecast')}"
+    if not d.forecasters:
+        people += " (add one: forecasts people add HANDLE)"
+    out.print(label("People"), people, sep="", markup=False, soft_wrap=True)
+    if d.news_last_attempt is None:
+        news = "never pulled (forecasts news pull)"
+    else:
+        now = clock.now()
+        news = f"last pulled {time_ago(d.news_last_attempt, now)}"
+        if d.news_last_success != d.news_last_attempt:
+            ok = time_ago(d.news_last_success, now) if d.news_last_success else "never"
+            news += f" (last success: {ok}; see forecasts news sources)"
+        news += f"; {plural(d.articles, 'article')} stored"
+    out.print(label("News"), news, sep="", markup=False, soft_wrap=True)
+    out.print()
+    out.print(Text(f"Next: {NEXT}", style="dim"))

@@ -1,0 +1,154 @@
+"""`forecasts` with no command: a dashboard, or one line saying how to start. Also
+`--version` and shell completion."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from freezegun import freeze_time
+
+from conftest import REPO, make_cli
+from termhelp import as_terminal, plain
+
+
+def test_no_database_yet_gives_one_line_and_creates_nothing(tmp_path: Path) -> None:
+    cli = make_cli(None)
+    r = cli()
+    assert (r.exit_code, r.stderr) == (0, "")
+    assert r.stdout == (
+        "No database yet at sqlite:///forecasts.db: run `forecasts init` to create it.\n"
+    )
+    assert not (tmp_path / "forecasts.db").exists()
+    (tmp_path / "questions.yaml").write_text("questions: []\n")
+    assert cli().stdout == (
+        "No database yet at sqlite:///forecasts.db: run `forecasts init` to create it "
+        "and load ./questions.yaml.\n"
+    )
+
+
+def test_a_database_behind_this_version_says_to_upgrade(empty_db_url: str) -> None:
+    from forecasts.store import db
+
+    db.upgrade(db.get_engine(empty_db_url), "0003")
+    r = make_cli(empty_db_url)()
+    assert r.exit_code == 0
+    assert r.stdout.endswith(
+        f"is at schema 0003; this version needs {db.head_revision()}: run `forecasts db upgrade`.\n"
+    )
+
+
+def test_version() -> None:
+    from forecasts import __version__
+
+    r = make_cli(None)("--version")
+    assert (r.exit_code, r.stdout) == (0, f"forecasts {__version__}\n")
+
+
+@pytest.fixture
+def tracker(cli):
+    """Two open questions, one closed, one overdue; two forecasters; a news source that
+    was last fetched at 10:00 and failed (its last success at 09:00)."""
+    with freeze_time("2027-03-01 12:00:00"):
+        for qid, closes, resolve_by in (
+            ("open-one", "2027-12-31", "2028-01-31"),
+            ("open-two", "2027-12-31", "2028-01-31"),
+            ("closed-one", "2027-03-10", "2027-06-30"),
+            ("overdue-one", "2027-03-05", "2027-03-15"),
+        ):
+            r = cli("add", "--id", qid, "--title", f"Will {qid} happen?", "--criteria", "c",
+                    "--opens", "2027-03-01", "--closes", closes, "--resolve-by", resolve_by)  # fmt: skip
+            assert r.exit_code == 0, r.output
+        for handle in ("ann", "bob"):
+            assert cli("people", "add", handle).exit_code == 0
+        assert cli("predict", "open-one", "0.4", "--by", "ann").exit_code == 0
+    return cli
+
+
+def _record_pull(db_url: str) -> None:
+    from forecasts.news.store import ensure_source, record_failure, record_success
+    from forecasts.store import db
+
+    with db.session_scope(db.get_engine(db_url), write=True) as session:
+        src = ensure_source(session, name="wire", kind="feed", url="https://example.org/rss")
+        record_success(
+            session, source=src, etag=None, last_modified=None, items=5, new=5,
+            now=dt.datetime(2027, 3, 20, 9, 0, tzinfo=dt.UTC),
+        )  # fmt: skip
+        record_failure(
+            session,
+            source=src,
+            error="timed out",
+            now=dt.datetime(2027, 3, 20, 10, 0, tzinfo=dt.UTC),
+        )
+
+
+@freeze_time("2027-03-20 12:30:00")
+def test_dashboard_counts_due_people_and_news(tracker, db_url, monkeypatch) -> None:
+    as_terminal(monkeypatch, 100)
+    r = tracker()
+    assert r.exit_code == 0, r.output
+    lines = plain(r.stdout).splitlines()
+    assert lines[0].startswith("forecasts ") and lines[0].endswith(" · today 2027-03-20")
+    assert lines[1].startswith("Database   ")
+    assert lines[2] == "Questions  4: 2 open · 1 closed · 1 overdue"
+    assert lines[3] == "Due        2 awaiting resolution"
+    assert lines[4].split() == [
+        "overdue-one",
+        "overdue",
+        "2027-03-15",
+        "Will",
+        "overdue-one",
+        "happen?",
+    ]
+    assert lines[5].split()[:3] == ["closed-one", "closed", "2027-06-30"]
+    assert lines[6] == "People     2 forecasters, 1 forecast"
+    assert lines[7] == "News       never pulled (forecasts news pull)"
+    _record_pull(db_url)
+    news = plain(tracker().stdout).splitlines()[7]
+    assert news == (
+        "News       last pulled 2 hours ago (last success: 3 hours ago; see forecasts news "
+        "sources); 0 articles stored"
+    )
+
+
+def test_dashboard_of_the_shipped_questions(empty_db_url: str) -> None:
+    cli = make_cli(empty_db_url)
+    with freeze_time("2026-12-01 12:00:00"):
+        assert cli("init", "--questions", str(REPO / "questions.yaml")).exit_code == 0
+        out = cli().stdout
+    assert "Questions  39: 28 open · 11 resolved\n" in out
+    assert "Due        nothing awaits resolution\n" in out
+
+
+def test_shell_completion_script_and_question_ids(db_url, cli, monkeypatch) -> None:
+    from typer.testing import CliRunner
+
+    from forecasts.cli import app
+
+    for qid in ("engines-2027", "engines-2028", "trade-2027"):
+        r = cli("add", "--id", qid, "--title", "Q?", "--criteria", "c",
+                "--opens", "2020-01-01", "--closes", "2040-01-01", "--resolve-by", "2040-02-01")  # fmt: skip
+        assert r.exit_code == 0
+    assert cli("people", "add", "alice").exit_code == 0
+    runner = CliRunner()
+    script = runner.invoke(app, ["--show-completion", "bash"], prog_name="forecasts")
+    assert "_FORECASTS_COMPLETE=complete_bash" in script.stdout
+    monkeypatch.setenv("FORECASTS_DATABASE_URL", db_url)
+
+    def complete(words: str) -> list[str]:
+        env = {
+            "_FORECASTS_COMPLETE": "complete_bash",
+            "COMP_WORDS": words,
+            "COMP_CWORD": str(len(words.split()) - (0 if words.endswith(" ") else 1)),
+        }
+        r = runner.invoke(app, [], prog_name="forecasts", env=env)
+        return r.stdout.split()
+
+    assert complete("forecasts li") == ["list"]
+    assert complete("forecasts show eng") == ["engines-2027", "engines-2028"]
+    assert complete("forecasts predict trade-2027 0.5 --by al") == ["alice"]
+    monkeypatch.setenv("FORECASTS_DATABASE_URL", "sqlite:///nowhere/none.db")
+    assert complete("forecasts show eng") == []  # no database: nothing, and no error
+    assert complete(f"forecasts --db {db_url} show eng") == ["engines-2027", "engines-2028"]
