@@ -12,6 +12,7 @@ from typer.core import TyperGroup
 from forecasts import __version__
 from forecasts.cli import (
     _common,
+    config,
     db,
     digest,
     forecasting,
@@ -132,6 +133,7 @@ app.add_typer(news.app, name="news")
 app.command("report")(report.report)
 app.command("run")(run.run)
 app.command("jobs")(run.jobs)
+app.command("config")(config.config)
 
 
 def main() -> None:
