@@ -15,6 +15,7 @@ from forecasts.cli import (
     config,
     db,
     digest,
+    doctor,
     forecasting,
     news,
     outbox,
@@ -134,6 +135,7 @@ app.command("report")(report.report)
 app.command("run")(run.run)
 app.command("jobs")(run.jobs)
 app.command("config")(config.config)
+app.command("doctor")(doctor.doctor)
 
 
 def main() -> None:

@@ -1,0 +1,55 @@
+"""`forecasts doctor`: check the configuration, database, questions file, mail and news."""
+
+from __future__ import annotations
+
+import typer
+
+from forecasts.cli._common import console, print_json, runtime, working
+
+
+def doctor(
+    timeout: float = typer.Option(
+        5.0,
+        "--timeout",
+        metavar="SECONDS",
+        min=0.1,
+        max=120,
+        help="How long a network check may take.",
+    ),
+    as_json: bool = typer.Option(False, "--json", help="JSON output."),
+) -> None:
+    """Check that everything works: the configuration, the database (reachable, schema
+    current), the questions file, mail (Maildir writable, or the SMTP server answers and
+    accepts the login) and every news source. One line per check, with what to do when it
+    is not ok; exits 1 if any check fails."""
+    from rich.text import Text
+
+    from forecasts.doctor import diagnose
+
+    with working("Checking"):
+        result = diagnose(runtime(), timeout=timeout)
+    if as_json:
+        print_json(result.to_dict())
+    else:
+        out = console()
+        width = max(len(c.name) for c in result.checks)
+        for c in result.checks:
+            line = Text.assemble(
+                (f"{STATUS[c.status]:<4}", STYLE[c.status]), f"  {c.name:<{width}}  {c.detail}"
+            )
+            if c.remedy:
+                line.append(f" → {c.remedy}")
+            out.print(line, soft_wrap=True)
+        failed = len(result.failed)
+        total = len(result.checks)
+        out.print()
+        out.print(
+            f"{failed} of {total} checks failed." if failed else f"All {total} checks passed.",
+            markup=False,
+        )
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+STATUS = {"ok": "ok", "warn": "warn", "fail": "FAIL"}
+STYLE = {"ok": "green", "warn": "yellow", "fail": "bold red"}
