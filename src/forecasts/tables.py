@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 #: Spaces between two columns.
 GAP = 2
+#: The narrowest an elastic column gets, however little room is left.
+ELASTIC_FLOOR = 8
 #: Each question status in colour (shown only at a colour terminal).
 STATUS_STYLES = {
     "upcoming": "cyan",
@@ -83,8 +85,8 @@ def fit(columns: Sequence[Column], natural: Sequence[int], width: int) -> dict[i
     Drop columns, least important first (the highest priority number; the rightmost among
     equals), until the fixed columns at their natural width and the elastic ones at their
     minimum fit in ``width``. Elastic columns then share the room left, none wider than it
-    needs. When even the columns that never give way do not fit, elastic columns keep their
-    minimum and the table is wider than ``width``.
+    needs, below their minimum if they must (a very long id). Only when the columns that
+    never give way leave less than ``ELASTIC_FLOOR`` is the table wider than ``width``.
     """
     kept = list(range(len(columns)))
 
@@ -104,7 +106,7 @@ def fit(columns: Sequence[Column], natural: Sequence[int], width: int) -> dict[i
     room = width - sum(natural[i] for i in kept if not columns[i].elastic) - GAP * (len(kept) - 1)
     for n, i in enumerate(elastic):
         share = room // (len(elastic) - n)
-        widths[i] = max(min(natural[i], share), min(natural[i], columns[i].min_width))
+        widths[i] = min(natural[i], max(share, ELASTIC_FLOOR))
         room -= widths[i]
     return widths
 
