@@ -1,5 +1,5 @@
 """Tables that fit: for people at a terminal, tab-separated for pipes. The CLI's lists
-and the report's terminal form use them.
+and the report's terminal form use them, and ``print_wrapped`` for their prose.
 
 At a terminal (rich's own test: a tty, or ``TTY_COMPATIBLE=1`` / ``FORCE_COLOR``) a table
 fits the width. Columns give way by priority (0: never; higher numbers first), elastic
@@ -197,3 +197,25 @@ def write_tsv(
 
 def _clean(text: str) -> str:
     return " ".join(text.replace("\t", " ").splitlines())
+
+
+def print_wrapped(
+    console: Console, text: str, *, indent: int = 0, style: str = "", paragraphs: bool = False
+) -> None:
+    """``text`` wrapped to the console's width, ``indent`` spaces in, with no trailing
+    spaces (rich's own wrapping keeps them). With ``paragraphs``, hard line breaks are
+    reflowed (``report.text.paragraphs``) and a list item's further lines hang under its
+    text. Never read as markup."""
+    import re
+
+    from rich.text import Text
+
+    from forecasts.report.text import paragraphs as reflow
+
+    for para in reflow(text) if paragraphs else text.splitlines():
+        item = re.match(r"(?:[-*•]|\d+[.)])\s", para) if paragraphs else None
+        hang = len(item.group(0)) if item else 0
+        width = max(20, console.width - indent - hang)
+        for n, line in enumerate(Text(para, style=style).wrap(console, width) or [Text("")]):
+            line.rstrip()
+            console.print(" " * (indent + (hang if n else 0)), line, sep="", soft_wrap=True)

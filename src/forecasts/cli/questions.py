@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -331,19 +330,9 @@ def _section(out: Console, title: str, body: str) -> None:
 
 
 def _wrapped(out: Console, text: str, *, indent: int) -> None:
-    """``text`` as paragraphs wrapped to the console's width, ``indent`` spaces in; a list
-    item's further lines hang under its text. Never read as markup."""
-    from rich.text import Text
+    from forecasts.tables import print_wrapped
 
-    from forecasts.report.text import paragraphs
-
-    for para in paragraphs(text):
-        item = re.match(r"(?:[-*•]|\d+[.)])\s", para)
-        hang = len(item.group(0)) if item else 0
-        width = max(20, out.width - indent - hang)
-        for n, line in enumerate(Text(para).wrap(out, width)):
-            line.rstrip()
-            out.print(" " * (indent + (hang if n else 0)), line, sep="", soft_wrap=True)
+    print_wrapped(out, text, indent=indent, paragraphs=True)
 
 
 def _when(iso: str) -> str:

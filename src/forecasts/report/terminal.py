@@ -4,7 +4,7 @@ By default: the summary, the leaderboard, the paper's scorecard, the numeric que
 and one line of calibration per forecaster (reliability, resolution and a reliability
 curve in text). ``full_calibration`` adds each forecaster's whole calibration table.
 
-Handles and tags are user text: they are escaped so rich never reads them as markup.
+Handles and tags are user text: printed as plain text (or escaped), never read as markup.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from forecasts.report.text import (
     record_rows,
     reliability_curve,
 )
-from forecasts.tables import Column, print_table
+from forecasts.tables import Column, print_table, print_wrapped
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -51,7 +51,7 @@ def render_terminal(report: Report, console: Console, *, full_calibration: bool 
             _calibration_table(e, console)
     elif any(e.counts.binary for e in entries):
         console.print()
-        console.print(FULL_HINT, markup=False)
+        print_wrapped(console, FULL_HINT)
 
 
 def _entries(report: Report) -> list[Entry]:
@@ -73,15 +73,16 @@ def _summary(report: Report, console: Console) -> None:
     when = f"end of {report.as_of} (UTC)" if report.as_of_is_end_of_day else report.as_of
     console.print(f"[bold]Scores as of {when}[/bold]")
     filters = {"forecaster": report.filters.forecaster, "tag": report.filters.tag}
-    filt = escape(", ".join(f"{k} {v}" for k, v in filters.items() if v))
-    console.print(
+    filt = ", ".join(f"{k} {v}" for k, v in filters.items() if v)
+    print_wrapped(
+        console,
         f"{plural(rq.scored, 'resolved question')} "
         f"({rq.binary} binary, {rq.choice} choice, {rq.numeric} numeric); "
         f"{rq.annulled} annulled, {rq.unresolved} not resolved yet"
-        + (f"; filtered by {filt}" if filt else "")
+        + (f"; filtered by {filt}" if filt else ""),
     )
     for note in report.notes:
-        console.print(f"[yellow]Note:[/yellow] {escape(note)}")
+        print_wrapped(console, f"Note: {note}", style="yellow")
 
 
 LEADERBOARD = [
@@ -121,7 +122,7 @@ def _leaderboard(report: Report, console: Console) -> None:
 
 def _paper(report: Report, console: Console) -> None:
     _heading(console, "The paper's record: retrospective and live questions")
-    console.print(paper_summary(report), markup=False)
+    print_wrapped(console, paper_summary(report))
     if report.paper is None or not report.paper.questions:
         return
     record = [
@@ -135,7 +136,7 @@ def _paper(report: Report, console: Console) -> None:
     ]
     console.print()
     print_table(console, record, record_rows(report))
-    console.print(RECORD_NOTE, markup=False, style="dim")
+    print_wrapped(console, RECORD_NOTE, style="dim")
     console.print()
     compare = [
         Column("metric", header="The paper next to the team"),
@@ -186,11 +187,11 @@ def _calibration_lines(report: Report, entries: list[Entry], console: Console) -
         return
     band = 100 // report.bins if 100 % report.bins == 0 else round(100 / report.bins, 1)
     _heading(console, "Calibration (binary questions)")
-    console.print(
+    print_wrapped(
+        console,
         "Reliability: lower is better (0 = perfectly calibrated); resolution: higher is "
         f"better. The curve: the share that came true in each {band}-point band of P(yes), "
         "from 0% on the left to 100% on the right; · = no forecasts in that band.",
-        markup=False,
         style="dim",
     )
     columns = [
@@ -243,9 +244,10 @@ def _calibration_table(e: Entry, console: Console) -> None:
     ]
     print_table(console, columns, rows)
     m = e.murphy
-    console.print(
+    print_wrapped(
+        console,
         f"Murphy (0-2 scale): reliability {fmt(m.reliability)}, resolution "
-        f"{fmt(m.resolution)}, uncertainty {fmt(m.uncertainty)}"
+        f"{fmt(m.resolution)}, uncertainty {fmt(m.uncertainty)}",
     )
     for note in e.notes:
-        console.print(f"[yellow]Note:[/yellow] {escape(note)}")
+        print_wrapped(console, f"Note: {note}", style="yellow")
