@@ -18,9 +18,11 @@ def config(
     ),
     as_json: bool = typer.Option(False, "--json", help="JSON output."),
 ) -> None:
-    """Show the configuration in force: every setting, its value and where it came from
-    (default, the config file, an environment variable or an option). Secrets are masked;
-    the SMTP password is never shown, only whether its variable is set."""
+    """Show the configuration in force and where each value came from.
+
+    Every setting, its value and its source: the default, the config file, an environment
+    variable or an option. Secrets are masked; the SMTP password is never shown, only
+    whether its variable is set."""
     from forecasts.config import effective_config
     from forecasts.tables import Cell, CellValue, Column, render
 

@@ -18,10 +18,12 @@ def doctor(
     ),
     as_json: bool = typer.Option(False, "--json", help="JSON output."),
 ) -> None:
-    """Check that everything works: the configuration, the database (reachable, schema
-    current), the questions file, mail (Maildir writable, or the SMTP server answers and
-    accepts the login) and every news source. One line per check, with what to do when it
-    is not ok; exits 1 if any check fails."""
+    """Check that everything works: configuration, database, questions file, mail, news.
+
+    The database answers and its schema is current; the questions file is valid and
+    synced; the Maildir is writable, or the SMTP server answers and accepts the login;
+    every news source answers. One line per check, with what to do when it is not ok;
+    exits 1 if any check fails."""
     from rich.text import Text
 
     from forecasts.doctor import diagnose

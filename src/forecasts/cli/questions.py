@@ -216,8 +216,11 @@ def show(
     id: str = typer.Argument(..., help="Question id.", autocompletion=complete_question_id),
     as_json: bool = typer.Option(False, "--json", help="JSON output."),
 ) -> None:
-    """Show one question as a page: status and dates, criteria and the paper's claim, the
-    crowd and the paper, the forecast history, the latest news, resolutions and reviews."""
+    """Show one question: status, criteria, forecasts, news and resolutions.
+
+    A page: the status and dates in words, the criteria and the paper's claim, the crowd
+    and the paper, the forecast history (the crowd over time as a sparkline), the latest
+    matched news, the resolution history and reviewers' proposals."""
     from forecasts.views import question_page
 
     with db_session() as session:
