@@ -61,3 +61,26 @@ def test_an_unknown_status_suggests_the_closest(two_questions):
     r = two_questions("list", "--status", "opne")
     assert r.exit_code == 2
     assert r.stderr.startswith("Error: --status: 'opne' is not a status; did you mean open? ")
+
+
+def test_a_percentage_without_its_sign_says_how_to_write_it(two_questions):
+    r = two_questions("predict", "engines-new-contract-2028", "70", "--by", "alice")
+    assert (r.exit_code, r.stderr) == (
+        2,
+        "Error: probability 70 is out of range; probabilities must lie in [0.001, 0.999] "
+        "(for 70 percent, write 70%)\n",
+    )
+
+
+def test_a_database_server_that_does_not_answer_says_what_to_check():
+    from conftest import make_cli
+    from mailhelp import free_port
+
+    r = make_cli(f"postgresql://someone:pw@127.0.0.1:{free_port()}/db")("list")
+    assert r.exit_code == 1
+    assert r.stderr.startswith("Error: database error (postgresql+psycopg://someone:***@127.0.0.1:")
+    assert r.stderr.endswith(
+        "; is the server running and the URL right? "
+        "(`forecasts config` shows the URL and where it came from)\n"
+    )
+    assert ":pw@" not in r.stderr
