@@ -11,7 +11,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
-from conftest import PG_URL, REPO, make_cli, requires_postgres
+from conftest import REPO, make_cli
 from forecasts.config import load_settings
 from forecasts.doctor import (
     check_database,
@@ -66,12 +66,17 @@ def test_a_database_server_nobody_answers_fails_quickly() -> None:
     assert "forecasts config" in (check.remedy or "")
 
 
-@requires_postgres
-def test_postgres_database_answers() -> None:
-    from forecasts.store import db
+def test_a_server_database_gets_a_connect_timeout() -> None:
+    from forecasts.doctor import _with_connect_timeout
 
-    checks = check_database(Runtime(database_url=PG_URL))
-    assert checks[0].status == "ok" and db.safe_url(PG_URL) in checks[0].detail
+    url = "postgresql://u:p%40ss@db.example.org/f?options=-csearch_path%3Dt"
+    assert _with_connect_timeout(url, 2.4) == (
+        "postgresql+psycopg://u:p%40ss@db.example.org/f?connect_timeout=2&options=-csearch_path%3Dt"
+    )
+    assert _with_connect_timeout(url + "&connect_timeout=9", 2) == (
+        "postgresql+psycopg://u:p%40ss@db.example.org/f?options=-csearch_path%3Dt&connect_timeout=9"
+    )
+    assert _with_connect_timeout("sqlite:///f.db", 2) == "sqlite:///f.db"
 
 
 # ------------------------------------------------------------------- questions file
