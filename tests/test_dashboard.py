@@ -152,3 +152,13 @@ def test_shell_completion_script_and_question_ids(db_url, cli, monkeypatch) -> N
     monkeypatch.setenv("FORECASTS_DATABASE_URL", "sqlite:///nowhere/none.db")
     assert complete("forecasts show eng") == []  # no database: nothing, and no error
     assert complete(f"forecasts --db {db_url} show eng") == ["engines-2027", "engines-2028"]
+
+
+def test_a_first_init_at_a_terminal_says_where_to_go_next(empty_db_url: str, monkeypatch) -> None:
+    from forecasts.cli.db import NEXT_STEPS
+
+    cli = make_cli(empty_db_url)
+    as_terminal(monkeypatch, 200)
+    first = plain(cli("init").stdout)
+    assert first.splitlines()[-1] == NEXT_STEPS
+    assert NEXT_STEPS not in plain(cli("init").stdout)  # only the first time

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from forecasts.cli._common import echo, runtime, sync_summary
+from forecasts.cli._common import console, echo, runtime, sync_summary
 
 app = typer.Typer(help="Database schema: upgrade it, or show its revision.", no_args_is_help=True)
 
@@ -35,6 +35,16 @@ def init(
     echo(_schema_line(result.schema.before, result.schema.after))
     if result.sync is not None:
         echo(f"Synced {result.questions_file}: {sync_summary(result.sync)}.")
+    out = console()
+    if result.schema.created and out.is_terminal:  # a person's first run: where to go next
+        out.print(NEXT_STEPS, style="dim", markup=False)
+
+
+#: After a first `init`, at a terminal.
+NEXT_STEPS = (
+    "Next: `forecasts` for a summary, `forecasts list` for the questions, "
+    "`forecasts people add HANDLE` to start forecasting; `forecasts --help` for the rest."
+)
 
 
 @app.command("upgrade")
