@@ -202,11 +202,11 @@ def test_list_text_table(populated, terminal):
     r = populated("list")
     assert r.exit_code == 0
     assert plain(r.stdout) == (
-        "id            status    closes      crowd  paper  outcome  title\n"
-        "colour        resolved  2027-02-28  -      -      Red      Which colour?\n"
-        "size          open      2027-03-31  -      -               How far?\n"
-        "engines-2027  open      2027-06-30  70%    -               Will China buy engines?\n"
-    )
+        "id            status    closes      crowd  outcome  title\n"
+        "colour        resolved  2027-02-28  -      Red      Which colour?\n"
+        "size          open      2027-03-31  -               How far?\n"
+        "engines-2027  open      2027-06-30  70%             Will China buy engines?\n"
+    )  # no paper forecasts: the column is left out
 
 
 @freeze_time("2027-03-20 12:00:00")
@@ -340,9 +340,9 @@ def test_due_lists_closed_and_overdue_most_overdue_first(populated, terminal):
         ]
         r = populated("due")
         assert plain(r.stdout).splitlines() == [
-            "id            status   resolve by  crowd  paper  title",
-            "size          overdue  2027-04-30  -      -      How far?",
-            "engines-2027  overdue  2027-09-30  70%    -      Will China buy engines?",
+            "id            status   resolve by  crowd  title",
+            "size          overdue  2027-04-30  -      How far?",
+            "engines-2027  overdue  2027-09-30  70%    Will China buy engines?",
         ]
         # ... and as they stood at the end of an earlier day:
         rows = json.loads(populated("due", "--json", "--as-of", "2027-04-01").stdout)

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 GAP = 2
 #: The narrowest an elastic column gets, however little room is left.
 ELASTIC_FLOOR = 8
+#: Cells that say nothing: a column of only these is left out of the narrow table.
+EMPTY = ("", "-")
 #: Each question status in colour (shown only at a colour terminal).
 STATUS_STYLES = {
     "upcoming": "cyan",
@@ -151,8 +153,8 @@ def table_lines(
     shown = [
         i
         for i, c in enumerate(columns)
-        if wide or not (c.wide_only or (c.priority and all(_short(r[i]) == "" for r in rows)))
-    ]  # the narrow table leaves out a column with nothing in it (no outcomes yet)
+        if wide or not (c.wide_only or (c.priority and all(_short(r[i]) in EMPTY for r in rows)))
+    ]  # the narrow table leaves out a column with nothing in it (no outcomes, no crowd yet)
     cols = [columns[i] for i in shown]
     cells = [[_full(row[i]) if wide else _short(row[i]) for i in shown] for row in rows]
     natural = [

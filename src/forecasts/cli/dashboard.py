@@ -11,6 +11,8 @@ if TYPE_CHECKING:
 
     from forecasts.views import Dashboard, NoDatabase
 
+#: The width of the labels on the left.
+LABEL = 11
 #: The first commands worth knowing, shown under the dashboard.
 NEXT = "forecasts list · forecasts show ID · forecasts report · forecasts --help"
 
@@ -46,28 +48,27 @@ def render_dashboard(d: Dashboard, out: Console) -> None:
     from forecasts.report.text import plural, time_ago
     from forecasts.tables import STATUS_STYLES, Column, table_lines
 
-    def label(name: str) -> Text:
-        return Text(f"{name:<11}", style="bold")
+    def line(name: str, value: str | Text) -> None:
+        """``name`` in bold, then the value wrapped at words, its further lines under it."""
+        text = value if isinstance(value, Text) else Text(value)
+        for n, part in enumerate(text.wrap(out, max(20, out.width - LABEL)) or [Text("")]):
+            part.rstrip()
+            head = Text(f"{name:<{LABEL}}" if n == 0 else " " * LABEL, style="bold")
+            out.print(head, part, sep="", soft_wrap=True)
 
     out.print(Text.assemble((f"forecasts {__version__}", "bold"), f" · today {d.today}"))
-    out.print(label("Database"), d.database, sep="", markup=False, soft_wrap=True)
+    line("Database", d.database)
     counts = Text(f"{d.questions}")
     for n, (status, k) in enumerate(d.by_status.items()):
         counts.append(": " if n == 0 else " · ")
         counts.append(f"{k} ")
         counts.append(status, style=STATUS_STYLES.get(status, ""))
-    out.print(label("Questions"), counts, sep="", soft_wrap=True)
+    line("Questions", counts)
     if not d.due_total:
-        out.print(label("Due"), "nothing awaits resolution", sep="", soft_wrap=True)
+        line("Due", "nothing awaits resolution")
     else:
         more = f" (first {len(d.due)}; all: forecasts due)" if d.due_total > len(d.due) else ""
-        out.print(
-            label("Due"),
-            f"{d.due_total} awaiting resolution{more}",
-            sep="",
-            markup=False,
-            soft_wrap=True,
-        )
+        line("Due", f"{d.due_total} awaiting resolution{more}")
         columns = [
             Column("id"),
             Column("status", styles=STATUS_STYLES),
@@ -75,12 +76,12 @@ def render_dashboard(d: Dashboard, out: Console) -> None:
             Column("title", elastic=True, min_width=16),
         ]
         rows = [[r["id"], r["status"], r["resolve_by"], r["title"]] for r in d.due]
-        for line in table_lines(columns, rows, width=out.width - 11, wide=False)[1:]:
-            out.print(" " * 11, line, sep="", soft_wrap=True)
+        for row in table_lines(columns, rows, width=out.width - LABEL, wide=False)[1:]:
+            out.print(" " * LABEL, row, sep="", soft_wrap=True)
     people = f"{plural(d.forecasters, 'forecaster')}, {plural(d.forecasts, 'forecast')}"
     if not d.forecasters:
         people += " (add one: forecasts people add HANDLE)"
-    out.print(label("People"), people, sep="", markup=False, soft_wrap=True)
+    line("People", people)
     if d.news_last_attempt is None:
         news = "never pulled (forecasts news pull)"
     else:
@@ -90,6 +91,6 @@ def render_dashboard(d: Dashboard, out: Console) -> None:
             ok = time_ago(d.news_last_success, now) if d.news_last_success else "never"
             news += f" (last success: {ok}; see forecasts news sources)"
         news += f"; {plural(d.articles, 'article')} stored"
-    out.print(label("News"), news, sep="", markup=False, soft_wrap=True)
+    line("News", news)
     out.print()
     out.print(Text(f"Next: {NEXT}", style="dim"))

@@ -131,10 +131,10 @@ def _columns(*, due: bool = False) -> list[Column]:
         Column("resolve_by", header="resolve by", priority=1, wide_only=not due),
         Column("forecasters", header="n", justify="right", wide_only=True),
         Column("crowd", priority=2),
-        Column("paper", priority=3),
-        Column("outcome", priority=2),
+        Column("paper", priority=2),
+        Column("outcome", priority=3),
         Column("tags", wide_only=True),
-        Column("title", elastic=True, min_width=24),
+        Column("title", elastic=True, min_width=20),
     ]
 
 
