@@ -106,9 +106,11 @@ def test_dashboard_counts_due_people_and_news(tracker, db_url, monkeypatch) -> N
     assert lines[6] == "People     2 forecasters, 1 forecast"
     assert lines[7] == "News       never pulled (forecasts news pull)"
     _record_pull(db_url)
-    news = plain(tracker().stdout).splitlines()[7]
+    lines = plain(tracker().stdout).splitlines()
+    assert lines[8].startswith(" " * 11)  # wrapped at a word, under the label
+    news = " ".join(line.strip() for line in lines[7 : lines.index("", 7)])
     assert news == (
-        "News       last pulled 2 hours ago (last success: 3 hours ago; see forecasts news "
+        "News last pulled 2 hours ago (last success: 3 hours ago; see forecasts news "
         "sources); 0 articles stored"
     )
 
