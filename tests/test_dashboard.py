@@ -108,7 +108,9 @@ def test_dashboard_counts_due_people_and_news(tracker, db_url, monkeypatch) -> N
     _record_pull(db_url)
     lines = plain(tracker().stdout).splitlines()
     assert lines[8].startswith(" " * 11)  # wrapped at a word, under the label
-    news = " ".join(line.strip() for line in lines[7 : lines.index("", 7)])
+    news = " ".join(line.strip() for line in lines[7 : lines.index("", 7)]).replace(
+        "News       ", "News "
+    )
     assert news == (
         "News last pulled 2 hours ago (last success: 3 hours ago; see forecasts news "
         "sources); 0 articles stored"
