@@ -210,8 +210,20 @@ def test_list_text_table(populated, terminal):
 
 
 @freeze_time("2027-03-20 12:00:00")
-def test_list_piped_is_tab_separated_with_every_column(populated, piped):
+def test_list_piped_is_the_same_table_without_colour(populated, piped):
     r = populated("list")
+    assert r.exit_code == 0
+    assert r.stdout == (
+        "id            status    closes      crowd  outcome  title\n"
+        "colour        resolved  2027-02-28  -      Red      Which colour?\n"
+        "size          open      2027-03-31  -               How far?\n"
+        "engines-2027  open      2027-06-30  70%             Will China buy engines?\n"
+    )
+
+
+@freeze_time("2027-03-20 12:00:00")
+def test_list_tsv_has_every_column_and_full_values(populated, terminal):
+    r = populated("list", "--tsv")
     assert r.exit_code == 0
     assert r.stdout.splitlines() == [
         "id\tstatus\ttype\topens\tcloses\tresolve_by\tforecasters\tcrowd\tpaper\toutcome\ttags\ttitle",
@@ -220,7 +232,7 @@ def test_list_piped_is_tab_separated_with_every_column(populated, piped):
         "engines-2027\topen\tbinary\t2027-03-01\t2027-06-30\t2027-09-30\t1\t70%\t-\t\t"
         "engines,russia\tWill China buy engines?",
     ]
-    assert "\x1b" not in r.stdout
+    assert "\x1b" not in r.stdout  # even at a terminal
 
 
 def test_list_with_nothing_to_show(cli):

@@ -96,7 +96,7 @@ def test_config_command_never_prints_a_secret(config_file: Path, monkeypatch) ->
     monkeypatch.setenv("FORECASTS_DATABASE_URL", "postgresql://bob:dbpass@db.example.org/f")
     monkeypatch.setenv("BOT_SMTP_PASSWORD", "hunter2")
     cli = make_cli(None)
-    for args in (("config",), ("config", "--json"), ("config", "--wide")):
+    for args in (("config",), ("config", "--json"), ("config", "--wide"), ("config", "--tsv")):
         for mode in (as_pipe, as_terminal):
             mode(monkeypatch)
             out = cli(*args).output
@@ -141,6 +141,9 @@ def test_config_text_at_a_terminal_and_piped(config_file: Path, monkeypatch) -> 
     ]  # fmt: skip
     assert by_key["news.feeds"].split()[1:3] == ["1:", "wire"]
     as_pipe(monkeypatch)
-    lines = cli("config").stdout.splitlines()
+    piped = cli("config").stdout
+    assert "\x1b" not in piped
+    assert piped.splitlines()[2].split() == ["key", "value", "from"]
+    lines = cli("config", "--tsv").stdout.splitlines()
     assert lines[0] == "key\tvalue\tsource"
     assert "database.busy_timeout\t10.0\tfile" in lines

@@ -209,4 +209,5 @@ def test_colour_only_at_a_terminal_and_never_with_no_color(shipped, monkeypatch)
     assert COLOUR.search(coloured), "statuses are coloured at a terminal"
     assert not COLOUR.search(no_color), "NO_COLOR is set: no colour"
     assert "\x1b" not in piped
-    assert piped.splitlines()[0].split("\t")[:2] == ["id", "status"]
+    assert piped.splitlines()[0].split()[:2] == ["id", "status"]
+    assert max(len(line) for line in piped.splitlines()) <= 80  # piped: 80 columns

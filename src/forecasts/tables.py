@@ -1,15 +1,15 @@
-"""Tables that fit: for people at a terminal, tab-separated for pipes. The CLI's lists
-and the report's terminal form use them, and ``print_wrapped`` for their prose.
+"""Tables that fit the terminal, and tab-separated text for scripts. The CLI's lists and
+the report's terminal form use them, and ``print_wrapped`` for their prose.
 
-At a terminal (rich's own test: a tty, or ``TTY_COMPATIBLE=1`` / ``FORCE_COLOR``) a table
-fits the width. Columns give way by priority (0: never; higher numbers first), elastic
-columns (titles, names) shrink with an ellipsis, and a cell may have a short form for the
-narrow table (``261 (222–299)``) and a full one. ``wide`` keeps every column and every full
-value, however wide that is.
+A table fits the console's width: its terminal's, or 80 columns when piped (``$COLUMNS``
+wins), so ``forecasts list | less`` reads like the terminal without its colours. Columns
+give way by priority (0: never; higher numbers first), elastic columns (titles, names)
+shrink with an ellipsis, and a cell may have a short form for the narrow table
+(``261 (222–299)``) and a full one. ``wide`` keeps every column and every full value,
+however wide that is.
 
-Piped, the same rows are tab-separated with a header line (``forecasts list | cut -f1``
-gives the ids), full values, no colour and nothing else: the form ``sort``, ``awk`` and
-spreadsheets read.
+``write_tsv`` (``--tsv``) writes the same rows tab-separated with a header line, full values
+and no colour: ``forecasts list --tsv | cut -f1`` gives the ids.
 """
 
 from __future__ import annotations
@@ -119,13 +119,13 @@ def render(
     rows: Sequence[Sequence[CellValue]],
     *,
     wide: bool = False,
+    tsv: bool = False,
 ) -> None:
-    """Print ``rows`` on ``console``: a fitted table at a terminal, tab-separated
-    otherwise."""
-    if not console.is_terminal:
+    """Print ``rows`` on ``console``: a fitted table, or tab-separated with ``tsv``."""
+    if tsv:
         write_tsv(console, columns, rows)
-        return
-    print_table(console, columns, rows, wide=wide)
+    else:
+        print_table(console, columns, rows, wide=wide)
 
 
 def print_table(
@@ -135,8 +135,7 @@ def print_table(
     *,
     wide: bool = False,
 ) -> None:
-    """Print ``rows`` as a table fitted to the console's width (piped too: a report is a
-    document, not data)."""
+    """Print ``rows`` as a table fitted to the console's width."""
     for line in table_lines(columns, rows, width=console.width, wide=wide):
         console.print(line, soft_wrap=True)  # soft_wrap: a --wide line is never folded
 

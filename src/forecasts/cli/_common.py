@@ -198,6 +198,22 @@ def working(label: str) -> Iterator[None]:
         yield
 
 
+def wide_option() -> Any:
+    """``--wide`` for a command that prints a table."""
+    import typer
+
+    return typer.Option(False, "--wide", help="Every column and full values, however wide.")
+
+
+def tsv_option() -> Any:
+    """``--tsv`` for a command that prints a table."""
+    import typer
+
+    return typer.Option(
+        False, "--tsv", help="Tab-separated with a header line, every column, full values."
+    )
+
+
 def fmt_value(value: Any) -> str:
     from forecasts.domain.values import format_value
 

@@ -6,16 +6,23 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from forecasts.cli._common import console, echo, flag, get_settings, print_json
+from forecasts.cli._common import (
+    console,
+    echo,
+    flag,
+    get_settings,
+    print_json,
+    tsv_option,
+    wide_option,
+)
 
 if TYPE_CHECKING:
     from forecasts.config import ConfigEntry, Origin
 
 
 def config(
-    wide: bool = typer.Option(
-        False, "--wide", help="Full values, however long (piped output always has them)."
-    ),
+    wide: bool = wide_option(),
+    tsv: bool = tsv_option(),
     as_json: bool = typer.Option(False, "--json", help="JSON output."),
 ) -> None:
     """Show the configuration in force and where each value came from.
@@ -32,7 +39,7 @@ def config(
         print_json([e.to_dict() for e in entries])
         return
     out = console()
-    if out.is_terminal:
+    if not tsv:
         echo(_file_line(settings.config_file, settings.origin("config_file")))
         echo()
     columns = [
@@ -43,7 +50,7 @@ def config(
     rows: list[list[CellValue]] = [
         [e.key, Cell(_short(e), _text(e)), source_label(e.origin)] for e in entries
     ]
-    render(out, columns, rows, wide=wide)
+    render(out, columns, rows, wide=wide, tsv=tsv)
 
 
 def _file_line(path: Any, origin: Origin) -> str:

@@ -21,6 +21,8 @@ from forecasts.cli._common import (
     print_json,
     progress_bar,
     runtime,
+    tsv_option,
+    wide_option,
 )
 
 app = typer.Typer(help="Pull news for every question, list it and mark it.", no_args_is_help=True)
@@ -152,9 +154,8 @@ def _none_matched(stored: int, question: str | None, day: dt.date | None) -> str
 
 @app.command("sources")
 def sources_(
-    wide: bool = typer.Option(
-        False, "--wide", help="Every column, full values (piped output always has them)."
-    ),
+    wide: bool = wide_option(),
+    tsv: bool = tsv_option(),
     as_json: bool = typer.Option(False, "--json", help="JSON output."),
 ) -> None:
     """Each news source's last fetch, status, error and next allowed fetch."""
@@ -205,6 +206,7 @@ def sources_(
             for r in rows
         ],
         wide=wide,
+        tsv=tsv,
     )
 
 

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import typer
 
-from forecasts.cli._common import console, db_session, echo, print_json, runtime
+from forecasts.cli._common import (
+    console,
+    db_session,
+    echo,
+    print_json,
+    runtime,
+    tsv_option,
+    wide_option,
+)
 
 app = typer.Typer(
     help="Outgoing mail: list queued, sent and failed messages; `retry` sends now.",
@@ -15,17 +23,17 @@ app = typer.Typer(
 @app.callback()
 def list_(
     ctx: typer.Context,
-    wide: bool = typer.Option(
-        False, "--wide", help="Every column, full values (piped output always has them)."
-    ),
+    wide: bool = wide_option(),
+    tsv: bool = tsv_option(),
     as_json: bool = typer.Option(False, "--json", help="JSON output."),
 ) -> None:
-    """Outgoing mail: list queued, sent and failed messages (key, to, subject, attempts,
-    last error, sent time); `forecasts outbox retry` sends the queued and failed now."""
+    """Outgoing mail: list queued, sent and failed messages, each with its last error.
+
+    `forecasts outbox retry` sends the queued and failed now."""
     if ctx.invoked_subcommand is not None:
         return
     from forecasts.mail.outbox import list_outbox
-    from forecasts.tables import CellValue, Column, render
+    from forecasts.tables import CellValue, Column, print_wrapped, render, table_lines
 
     with db_session() as session:
         rows = list_outbox(session)
@@ -37,28 +45,39 @@ def list_(
         return
     columns = [
         Column("key"),
-        Column("to", elastic=True, min_width=12, priority=2),
         Column("status"),
-        Column("attempts", justify="right", priority=3),
         Column("when", header="sent / next try", priority=1),
-        Column("subject", elastic=True, min_width=16),
-        Column("last_error", header="last error", elastic=True, min_width=12, priority=2),
+        Column("attempts", justify="right", priority=4),
+        Column("to", elastic=True, min_width=12, priority=2),
+        Column("subject", elastic=True, min_width=16, priority=3),
+        Column("last_error", header="last error", wide_only=True),
     ]
-    rows_out: list[list[CellValue]] = []
+    table: list[list[CellValue]] = []
     for r in rows:
         when = r.sent_at if r.status == "sent" else r.next_attempt_at
-        rows_out.append(
+        table.append(
             [
                 r.key,
-                ", ".join(r.to),
                 r.status,
-                str(r.attempts),
                 when.strftime("%Y-%m-%d %H:%M") if when else "",
+                str(r.attempts),
+                ", ".join(r.to),
                 r.subject,
                 r.last_error or "",
             ]
         )
-    render(console(), columns, rows_out, wide=wide)
+    out = console()
+    if tsv:
+        render(out, columns, table, tsv=True)
+        return
+    # The last error is long free text, read whole: under its message, not in a column.
+    narrow = [c for c in columns if c.name != "last_error"]
+    lines = table_lines(narrow, [row[:-1] for row in table], width=out.width, wide=wide)
+    out.print(lines[0], soft_wrap=True)
+    for line, r in zip(lines[1:], rows, strict=True):
+        out.print(line, soft_wrap=True)
+        if r.last_error:
+            print_wrapped(out, f"last error: {r.last_error}", indent=2)
 
 
 @app.command("retry")

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import typer
 
-from forecasts.cli._common import console, db_session, echo, print_json
+from forecasts.cli._common import (
+    console,
+    db_session,
+    echo,
+    print_json,
+    tsv_option,
+    wide_option,
+)
 
 app = typer.Typer(help="Forecasters and reviewers.", no_args_is_help=True)
 
@@ -59,9 +66,8 @@ def set_(
 
 @app.command("list")
 def list_(
-    wide: bool = typer.Option(
-        False, "--wide", help="Every column, full values (piped output always has them)."
-    ),
+    wide: bool = wide_option(),
+    tsv: bool = tsv_option(),
     as_json: bool = typer.Option(False, "--json", help="JSON output."),
 ) -> None:
     """List people and their roles."""
@@ -94,4 +100,5 @@ def list_(
             for r in rows
         ],
         wide=wide,
+        tsv=tsv,
     )

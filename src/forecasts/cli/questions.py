@@ -18,6 +18,8 @@ from forecasts.cli._common import (
     print_json,
     runtime,
     sync_summary,
+    tsv_option,
+    wide_option,
 )
 from forecasts.errors import BadInput
 
@@ -158,11 +160,10 @@ def _row(r: dict[str, Any]) -> list[CellValue]:
     ]
 
 
-def _table(rows: list[dict[str, Any]], *, due: bool = False, wide: bool = False) -> None:
-    render(console(), _columns(due=due), [_row(r) for r in rows], wide=wide)
-
-
-WIDE_HELP = "Every column, full values (at a terminal; piped output always has them)."
+def _table(
+    rows: list[dict[str, Any]], *, due: bool = False, wide: bool = False, tsv: bool = False
+) -> None:
+    render(console(), _columns(due=due), [_row(r) for r in rows], wide=wide, tsv=tsv)
 
 
 def list_(
@@ -171,13 +172,15 @@ def list_(
     as_of: str | None = typer.Option(
         None, "--as-of", metavar="DATE", help="State at the end of this UTC day."
     ),
-    wide: bool = typer.Option(False, "--wide", help=WIDE_HELP),
+    wide: bool = wide_option(),
+    tsv: bool = tsv_option(),
     as_json: bool = typer.Option(False, "--json", help="JSON output."),
 ) -> None:
     """List questions with status, crowd and paper forecasts.
 
-    At a terminal the table fits its width (a numeric forecast shows as its median and
-    p10-p90 interval); piped, it is tab-separated with every column."""
+    The table fits the terminal (80 columns when piped): a numeric forecast shows as its
+    median and p10-p90 interval, long titles end in an ellipsis. --wide shows every column
+    and full values; --tsv is for scripts."""
     from forecasts.domain.questions import list_questions
 
     day = parse_date(as_of, "--as-of")
@@ -188,14 +191,15 @@ def list_(
     elif not rows:
         echo("No questions match.")
     else:
-        _table(rows, wide=wide)
+        _table(rows, wide=wide, tsv=tsv)
 
 
 def due(
     as_of: str | None = typer.Option(
         None, "--as-of", metavar="DATE", help="State at the end of this UTC day."
     ),
-    wide: bool = typer.Option(False, "--wide", help=WIDE_HELP),
+    wide: bool = wide_option(),
+    tsv: bool = tsv_option(),
     as_json: bool = typer.Option(False, "--json", help="JSON output."),
 ) -> None:
     """Questions awaiting resolution: closed, overdue, pending or disputed."""
@@ -209,7 +213,7 @@ def due(
     elif not rows:
         echo("Nothing is awaiting resolution.")
     else:
-        _table(rows, due=True, wide=wide)
+        _table(rows, due=True, wide=wide, tsv=tsv)
 
 
 def show(
