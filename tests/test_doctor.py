@@ -28,6 +28,19 @@ def _statuses(checks) -> list[tuple[str, str]]:
     return [(c.name, c.status) for c in checks]
 
 
+def _check_lines(stdout: str) -> list[str]:
+    """The command's lines, one per check: lines wrapped under the detail joined back."""
+    out: list[str] = []
+    for line in stdout.splitlines():
+        if not line.strip():
+            break
+        if line.startswith(" "):
+            out[-1] += " " + line.strip()
+        else:
+            out.append(line)
+    return out
+
+
 # ------------------------------------------------------------------------- database
 
 
@@ -242,8 +255,8 @@ def healthy(db_url: str, tmp_path: Path, httpserver: HTTPServer, monkeypatch) ->
 def test_doctor_all_well_exits_0(healthy: Path, db_url: str) -> None:
     r = make_cli(db_url)("doctor")
     assert (r.exit_code, r.stderr) == (0, ""), r.output
-    lines = r.stdout.splitlines()
-    assert [line.split()[:2] for line in lines[:6]] == [
+    lines = _check_lines(r.stdout)
+    assert [line.split()[:2] for line in lines] == [
         ["ok", "config"],
         ["ok", "database"],
         ["ok", "schema"],
@@ -251,7 +264,7 @@ def test_doctor_all_well_exits_0(healthy: Path, db_url: str) -> None:
         ["ok", "mail"],
         ["ok", "news"],
     ]
-    assert lines[-1] == "All 6 checks passed."
+    assert r.stdout.splitlines()[-1] == "All 6 checks passed."
 
 
 def test_doctor_a_failure_exits_1_with_its_remedy(healthy: Path, db_url: str) -> None:
@@ -259,7 +272,7 @@ def test_doctor_a_failure_exits_1_with_its_remedy(healthy: Path, db_url: str) ->
         f.write('[mail]\nmaildir = "questions.yaml/box"\n')  # under a file: not writable
     r = make_cli(db_url)("doctor")
     assert r.exit_code == 1
-    mail = next(line for line in r.stdout.splitlines() if line.split()[1] == "mail")
+    mail = next(line for line in _check_lines(r.stdout) if line.split()[1] == "mail")
     assert mail.startswith("FAIL  mail ")
     assert mail.endswith("→ make the folder writable, or set [mail] maildir to one that is")
     assert r.stdout.splitlines()[-1] == "1 of 6 checks failed."

@@ -310,8 +310,7 @@ def check_news(settings: NewsSettings, *, timeout: float = DEFAULT_TIMEOUT) -> l
                     name,
                     "fail",
                     f"{_host(url)}: {result.error}",
-                    "check the network, or the source's URL in [news]; "
-                    "`forecasts news sources` shows its past fetches",
+                    "check the network, or the source's URL in [news]",
                 )
             )
     return checks

@@ -35,13 +35,19 @@ def doctor(
     else:
         out = console()
         width = max(len(c.name) for c in result.checks)
+        indent = 4 + 2 + width + 2
         for c in result.checks:
-            line = Text.assemble(
-                (f"{STATUS[c.status]:<4}", STYLE[c.status]), f"  {c.name:<{width}}  {c.detail}"
-            )
-            if c.remedy:
-                line.append(f" → {c.remedy}")
-            out.print(line, soft_wrap=True)
+            text = Text(c.detail + (f" → {c.remedy}" if c.remedy else ""))
+            parts = text.wrap(out, max(20, out.width - indent)) or [Text("")]
+            for n, part in enumerate(parts):
+                part.rstrip()
+                if n == 0:
+                    head = Text.assemble(
+                        (f"{STATUS[c.status]:<4}", STYLE[c.status]), f"  {c.name:<{width}}  "
+                    )
+                else:
+                    head = Text(" " * indent)
+                out.print(head, part, sep="", soft_wrap=True)
         failed = len(result.failed)
         total = len(result.checks)
         out.print()
