@@ -120,12 +120,16 @@ def render(
     *,
     wide: bool = False,
     tsv: bool = False,
+    notes: Sequence[str | None] | None = None,
 ) -> None:
-    """Print ``rows`` on ``console``: a fitted table, or tab-separated with ``tsv``."""
+    """Print ``rows`` on ``console``: a fitted table, or tab-separated with ``tsv``.
+    ``notes``: per row, long free text (an error) printed whole under it, wrapped and
+    indented, instead of cut in a column (the narrow table only: ``wide`` and ``tsv`` have
+    it in a ``wide_only`` column)."""
     if tsv:
         write_tsv(console, columns, rows)
     else:
-        print_table(console, columns, rows, wide=wide)
+        print_table(console, columns, rows, wide=wide, notes=None if wide else notes)
 
 
 def print_table(
@@ -134,10 +138,17 @@ def print_table(
     rows: Sequence[Sequence[CellValue]],
     *,
     wide: bool = False,
+    notes: Sequence[str | None] | None = None,
 ) -> None:
-    """Print ``rows`` as a table fitted to the console's width."""
-    for line in table_lines(columns, rows, width=console.width, wide=wide):
-        console.print(line, soft_wrap=True)  # soft_wrap: a --wide line is never folded
+    """Print ``rows`` as a table fitted to the console's width, each row's note (if any)
+    under it."""
+    lines = table_lines(columns, rows, width=console.width, wide=wide)
+    console.print(lines[0], soft_wrap=True)  # soft_wrap: a --wide line is never folded
+    for n, line in enumerate(lines[1:]):
+        console.print(line, soft_wrap=True)
+        note = notes[n] if notes is not None else None
+        if note:
+            print_wrapped(console, note, indent=2)
 
 
 def table_lines(

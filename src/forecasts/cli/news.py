@@ -186,7 +186,7 @@ def sources_(
         Column("last_fetch", header="last fetch", priority=1),
         Column("failures", justify="right", priority=2),
         Column("next_allowed", header="next allowed", priority=2),
-        Column("error", elastic=True, min_width=20),
+        Column("error", wide_only=True),
         Column("url", wide_only=True),
     ]
     render(
@@ -207,6 +207,7 @@ def sources_(
         ],
         wide=wide,
         tsv=tsv,
+        notes=[f"error: {r['error']}" if r["error"] else None for r in rows],
     )
 
 

@@ -33,7 +33,7 @@ def list_(
     if ctx.invoked_subcommand is not None:
         return
     from forecasts.mail.outbox import list_outbox
-    from forecasts.tables import CellValue, Column, print_wrapped, render, table_lines
+    from forecasts.tables import CellValue, Column, render
 
     with db_session() as session:
         rows = list_outbox(session)
@@ -66,18 +66,9 @@ def list_(
                 r.last_error or "",
             ]
         )
-    out = console()
-    if tsv:
-        render(out, columns, table, tsv=True)
-        return
-    # The last error is long free text, read whole: under its message, not in a column.
-    narrow = [c for c in columns if c.name != "last_error"]
-    lines = table_lines(narrow, [row[:-1] for row in table], width=out.width, wide=wide)
-    out.print(lines[0], soft_wrap=True)
-    for line, r in zip(lines[1:], rows, strict=True):
-        out.print(line, soft_wrap=True)
-        if r.last_error:
-            print_wrapped(out, f"last error: {r.last_error}", indent=2)
+    # The last error is long free text, read whole: under its message, not cut in a column.
+    notes = [f"last error: {r.last_error}" if r.last_error else None for r in rows]
+    render(console(), columns, table, wide=wide, tsv=tsv, notes=notes)
 
 
 @app.command("retry")
