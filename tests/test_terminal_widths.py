@@ -211,3 +211,25 @@ def test_colour_only_at_a_terminal_and_never_with_no_color(shipped, monkeypatch)
     assert "\x1b" not in piped
     assert piped.splitlines()[0].split()[:2] == ["id", "status"]
     assert max(len(line) for line in piped.splitlines()) <= 80  # piped: 80 columns
+
+
+def test_a_label_and_its_text_wrap_under_the_text_only_at_a_terminal() -> None:
+    import io
+
+    from rich.console import Console
+
+    from forecasts.tables import print_hanging
+
+    text = "cannot connect: [Errno -2] Name or service not known (next try after 12:38 UTC)"
+    for terminal, expected in (
+        (True, [
+            "tass    failed  cannot connect: [Errno -2] Name or",
+            "                service not known (next try after",
+            "                12:38 UTC)",
+        ]),
+        (False, ["tass    failed  " + text]),
+    ):  # fmt: skip
+        buf = io.StringIO()
+        con = Console(file=buf, width=50, force_terminal=terminal, color_system=None)
+        print_hanging(con, "tass    failed  ", text)
+        assert buf.getvalue().splitlines() == expected

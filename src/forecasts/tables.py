@@ -231,3 +231,22 @@ def print_wrapped(
         for n, line in enumerate(Text(para, style=style).wrap(console, width) or [Text("")]):
             line.rstrip()
             console.print(" " * (indent + (hang if n else 0)), line, sep="", soft_wrap=True)
+
+
+def print_hanging(console: Console, head: Text | str, body: str | Text) -> None:
+    """``head`` then ``body`` (a label and its value, a check and what it found). At a
+    terminal the body wraps at words to its width, further lines under its start; piped,
+    each stays one line, for grep."""
+    from rich.text import Text
+
+    head_text = head if isinstance(head, Text) else Text(head)
+    body_text = body if isinstance(body, Text) else Text(body)
+    if not console.is_terminal:
+        console.print(head_text, body_text, sep="", soft_wrap=True)
+        return
+    indent = head_text.cell_len
+    for n, part in enumerate(
+        body_text.wrap(console, max(20, console.width - indent)) or [Text("")]
+    ):
+        part.rstrip()
+        console.print(head_text if n == 0 else " " * indent, part, sep="", soft_wrap=True)

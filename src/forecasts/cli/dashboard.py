@@ -46,15 +46,10 @@ def render_dashboard(d: Dashboard, out: Console) -> None:
 
     from forecasts import __version__, clock
     from forecasts.report.text import plural, time_ago
-    from forecasts.tables import STATUS_STYLES, Column, table_lines
+    from forecasts.tables import STATUS_STYLES, Column, print_hanging, table_lines
 
     def line(name: str, value: str | Text) -> None:
-        """``name`` in bold, then the value wrapped at words, its further lines under it."""
-        text = value if isinstance(value, Text) else Text(value)
-        for n, part in enumerate(text.wrap(out, max(20, out.width - LABEL)) or [Text("")]):
-            part.rstrip()
-            head = Text(f"{name:<{LABEL}}" if n == 0 else " " * LABEL, style="bold")
-            out.print(head, part, sep="", soft_wrap=True)
+        print_hanging(out, Text(f"{name:<{LABEL}}", style="bold"), value)
 
     out.print(Text.assemble((f"forecasts {__version__}", "bold"), f" · today {d.today}"))
     line("Database", d.database)

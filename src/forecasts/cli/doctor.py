@@ -27,6 +27,7 @@ def doctor(
     from rich.text import Text
 
     from forecasts.doctor import diagnose
+    from forecasts.tables import print_hanging
 
     with working("Checking"):
         result = diagnose(runtime(), timeout=timeout)
@@ -35,19 +36,11 @@ def doctor(
     else:
         out = console()
         width = max(len(c.name) for c in result.checks)
-        indent = 4 + 2 + width + 2
         for c in result.checks:
-            text = Text(c.detail + (f" → {c.remedy}" if c.remedy else ""))
-            parts = text.wrap(out, max(20, out.width - indent)) or [Text("")]
-            for n, part in enumerate(parts):
-                part.rstrip()
-                if n == 0:
-                    head = Text.assemble(
-                        (f"{STATUS[c.status]:<4}", STYLE[c.status]), f"  {c.name:<{width}}  "
-                    )
-                else:
-                    head = Text(" " * indent)
-                out.print(head, part, sep="", soft_wrap=True)
+            head = Text.assemble(
+                (f"{STATUS[c.status]:<4}", STYLE[c.status]), f"  {c.name:<{width}}  "
+            )
+            print_hanging(out, head, c.detail + (f" → {c.remedy}" if c.remedy else ""))
         failed = len(result.failed)
         total = len(result.checks)
         out.print()

@@ -60,6 +60,9 @@ def pull_(
     err = err_console()
     for w in summary.warnings:
         err.print(f"warning: {w}", markup=False)
+    from forecasts.tables import print_hanging
+
+    out = console()
     width = max((len(s.name) for s in summary.sources), default=0)
     for s in summary.sources:
         if s.status == "failed":
@@ -79,7 +82,7 @@ def pull_(
             if s.error:
                 detail += f"; {s.error}"
         status = _STATUS_LABEL.get(s.status, s.status)
-        echo(f"{s.name:<{width}}  {status:<12}  {detail}")
+        print_hanging(out, f"{s.name:<{width}}  {status:<12}  ", detail)
     echo(f"Summary: {summary.line()}.")
     if summary.all_failed:
         raise ForecastsError(
