@@ -153,6 +153,7 @@ def test_shell_completion_script_and_question_ids(db_url, cli, monkeypatch) -> N
     assert complete("forecasts li") == ["list"]
     assert complete("forecasts show eng") == ["engines-2027", "engines-2028"]
     assert complete("forecasts predict trade-2027 0.5 --by al") == ["alice"]
+    assert complete("forecasts predict trade-2027 0.5 --by ") == ["alice"]  # not the paper
     monkeypatch.setenv("FORECASTS_DATABASE_URL", "sqlite:///nowhere/none.db")
     assert complete("forecasts show eng") == []  # no database: nothing, and no error
     assert complete(f"forecasts --db {db_url} show eng") == ["engines-2027", "engines-2028"]

@@ -54,10 +54,15 @@ def complete_question_id(ctx: Any, incomplete: str) -> list[str]:
 
 
 def complete_handle(ctx: Any, incomplete: str) -> list[str]:
-    """Shell completion: the handles starting with what is typed so far."""
+    """Shell completion: the people (not the paper or the curator, who never type) whose
+    handles start with what is typed so far."""
+    from forecasts.domain.people import CURATOR, PAPER
     from forecasts.suggest import handles
 
-    return _complete(ctx, handles, incomplete)
+    def people(session: Session) -> list[str]:
+        return [h for h in handles(session) if h not in (PAPER, CURATOR)]
+
+    return _complete(ctx, people, incomplete)
 
 
 def _complete(ctx: Any, names: Callable[[Session], list[str]], incomplete: str) -> list[str]:

@@ -31,7 +31,7 @@ def config(
     variable or an option. Secrets are masked; the SMTP password is never shown, only
     whether its variable is set."""
     from forecasts.config import effective_config
-    from forecasts.tables import Cell, CellValue, Column, render
+    from forecasts.tables import Cell, CellValue, Column, print_wrapped, render
 
     settings = get_settings()
     entries = effective_config(settings)
@@ -39,9 +39,10 @@ def config(
         print_json([e.to_dict() for e in entries])
         return
     out = console()
-    if not tsv:
-        echo(_file_line(settings.config_file, settings.origin("config_file")))
+    if not tsv:  # the file in force heads the table (and is not a row of it)
+        print_wrapped(out, _file_line(settings.config_file, settings.origin("config_file")))
         echo()
+        entries = [e for e in entries if e.key != "config_file"]
     columns = [
         Column("key"),
         Column("value", elastic=True, min_width=20),

@@ -123,18 +123,19 @@ def add(
 
 def _columns(*, due: bool = False) -> list[Column]:
     """The columns of `list` (and, with ``due``, of `due`: the day it must be resolved by
-    instead of the closing day)."""
+    instead of the closing day). In a narrow terminal `list` keeps the crowd and the paper
+    longest (they are what it lists), `due` the day a question must be resolved by."""
     return [
         Column("id"),
         Column("status", styles=STATUS_STYLES),
         Column("type", wide_only=True),
         Column("opens", wide_only=True),
-        Column("closes", priority=1, wide_only=due),
+        Column("closes", priority=3, wide_only=due),
         Column("resolve_by", header="resolve by", priority=1, wide_only=not due),
         Column("forecasters", header="n", justify="right", wide_only=True),
-        Column("crowd", priority=2),
-        Column("paper", priority=2),
-        Column("outcome", priority=3),
+        Column("crowd", priority=1 if not due else 2),
+        Column("paper", priority=1 if not due else 2),
+        Column("outcome", priority=2),
         Column("tags", wide_only=True),
         Column("title", elastic=True, min_width=20),
     ]
