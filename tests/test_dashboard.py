@@ -108,9 +108,8 @@ def test_dashboard_counts_due_people_and_news(tracker, db_url, monkeypatch) -> N
     _record_pull(db_url)
     lines = plain(tracker().stdout).splitlines()
     assert lines[8].startswith(" " * 11)  # wrapped at a word, under the label
-    news = " ".join(line.strip() for line in lines[7 : lines.index("", 7)]).replace(
-        "News       ", "News "
-    )
+    end = next(n for n in range(8, len(lines)) if not lines[n].startswith(" "))
+    news = " ".join(line.strip() for line in lines[7:end]).replace("News       ", "News ")
     assert news == (
         "News last pulled 2 hours ago (last success: 3 hours ago; see forecasts news "
         "sources); 0 articles stored"
@@ -167,3 +166,36 @@ def test_a_first_init_at_a_terminal_says_where_to_go_next(empty_db_url: str, mon
     first = plain(cli("init").stdout)
     assert first.splitlines()[-1] == NEXT_STEPS
     assert NEXT_STEPS not in plain(cli("init").stdout)  # only the first time
+
+
+def test_dashboard_shows_the_scheduler_and_next_jobs(cli, db_url, tmp_path, monkeypatch) -> None:
+    from forecasts.runtime import Runtime
+    from forecasts.scheduler import lease, runs
+    from schedhelp import write_config
+
+    config = write_config(tmp_path)
+    as_terminal(monkeypatch, 200)
+    with freeze_time("2027-03-01 12:20:00"):
+        lines = plain(cli("--config", config).stdout).splitlines()
+        assert "Scheduler  not running (start it with `forecasts run`; see docs/deploy.md)" in lines
+        assert (
+            "Next jobs  "
+            + " · ".join(
+                f"{job} not scheduled yet"
+                for job in ("news", "prompts", "digest", "report", "outbox")
+            )
+            in lines
+        )
+        assert cli("--config", config, "run", "--once").exit_code == 0
+        rt = Runtime(config=config, database_url=db_url)
+        run_id = runs.start(rt, "digest", process="test")
+        runs.finish(rt, run_id, status="failed", summary=None, error="SMTP refused")
+        held = lease.acquire(rt)
+        try:
+            lines = plain(cli("--config", config).stdout).splitlines()
+        finally:
+            lease.release(rt, held)
+    scheduler = next(line for line in lines if line.startswith("Scheduler  "))
+    assert scheduler.startswith("Scheduler  running on ") and "last heartbeat just now" in scheduler
+    assert any(line.startswith("Next jobs  news ") for line in lines)
+    assert "Last runs  digest failed just now: SMTP refused (see forecasts jobs)" in lines

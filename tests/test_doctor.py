@@ -263,8 +263,10 @@ def test_doctor_all_well_exits_0(healthy: Path, db_url: str) -> None:
         ["ok", "questions"],
         ["ok", "mail"],
         ["ok", "news"],
+        ["warn", "scheduler"],  # none runs: a warning (jobs may run from cron)
+        ["warn", "jobs"],  # none has run yet
     ]
-    assert r.stdout.splitlines()[-1] == "All 6 checks passed."
+    assert r.stdout.splitlines()[-1] == "No check failed; 2 of 8 want a look (warn)."
 
 
 def test_doctor_a_failure_exits_1_with_its_remedy(healthy: Path, db_url: str) -> None:
@@ -275,10 +277,12 @@ def test_doctor_a_failure_exits_1_with_its_remedy(healthy: Path, db_url: str) ->
     mail = next(line for line in _check_lines(r.stdout) if line.split()[1] == "mail")
     assert mail.startswith("FAIL  mail ")
     assert mail.endswith("→ make the folder writable, or set [mail] maildir to one that is")
-    assert r.stdout.splitlines()[-1] == "1 of 6 checks failed."
+    assert r.stdout.splitlines()[-1] == "1 of 8 checks failed."
     data = json.loads(make_cli(db_url)("doctor", "--json").stdout)
     assert data["ok"] is False
-    assert [c["status"] for c in data["checks"]] == ["ok", "ok", "ok", "ok", "fail", "ok"]
+    assert [c["status"] for c in data["checks"]] == [
+        "ok", "ok", "ok", "ok", "fail", "ok", "warn", "warn",
+    ]  # fmt: skip
 
 
 def test_doctor_with_a_bad_config_stops_at_it(tmp_path: Path) -> None:
@@ -291,4 +295,36 @@ def test_doctor_with_a_bad_config_stops_at_it(tmp_path: Path) -> None:
 
 def test_diagnose_runs_every_check_in_order(healthy: Path, db_url: str) -> None:
     names = [c.name for c in diagnose(Runtime(config=healthy, database_url=db_url)).checks]
-    assert names == ["config", "database", "schema", "questions file", "mail", "news wire"]
+    assert names == [
+        "config", "database", "schema", "questions file", "mail", "news wire", "scheduler", "jobs",
+    ]  # fmt: skip
+
+
+# ------------------------------------------------------------------------ scheduler
+
+
+def test_the_scheduler_s_lease_and_its_jobs_last_runs(db_url: str, tmp_path: Path) -> None:
+    from forecasts.doctor import check_scheduler
+    from forecasts.scheduler import lease, runs
+    from schedhelp import write_config
+
+    rt = Runtime(config=write_config(tmp_path), database_url=db_url)
+    scheduler, jobs = check_scheduler(rt)
+    assert (scheduler.status, jobs.status, jobs.detail) == ("warn", "warn", "no job has run yet")
+    assert make_cli(db_url)("--config", str(rt.config), "run", "--once").exit_code == 0
+    scheduler, jobs = check_scheduler(rt)
+    assert jobs.status == "ok" and jobs.detail.startswith("the last run of each of 5 jobs")
+    held = lease.acquire(rt)
+    try:
+        scheduler, _ = check_scheduler(rt)
+    finally:
+        lease.release(rt, held)
+    assert scheduler.status == "ok" and f"(pid {held.me.pid})" in scheduler.detail
+    run_id = runs.start(rt, "digest", process="test")
+    runs.finish(rt, run_id, status="failed", summary=None, error="SMTP refused: 554 no")
+    _, jobs = check_scheduler(rt)
+    assert jobs.status == "fail"
+    assert jobs.detail.startswith("digest failed ") and jobs.detail.endswith(
+        ": SMTP refused: 554 no"
+    )
+    assert jobs.remedy == "see `forecasts jobs` and the scheduler's log"

@@ -73,7 +73,7 @@ def diagnose(
     timeout: float = DEFAULT_TIMEOUT,
 ) -> Diagnosis:
     """Every check, in the order a problem is best fixed in: configuration, database,
-    questions file, mail, news sources."""
+    questions file, mail, news sources, the scheduler and its jobs' last runs."""
     config = check_config(runtime)
     if config.status == "fail":
         return Diagnosis([config])  # nothing else can be read without the settings
@@ -83,6 +83,8 @@ def diagnose(
     settings = runtime.settings
     checks.append(check_mail(settings.mail, timeout=timeout))
     checks.extend(check_news(settings.news, timeout=timeout))
+    if db_ready:
+        checks.extend(check_scheduler(runtime))
     return Diagnosis(checks)
 
 
@@ -270,6 +272,66 @@ def _check_maildir(path: Path) -> Check:
         )
     later = "" if path.exists() else " (created with the first message)"
     return Check("mail", "ok", f"Maildir {path} writable{later}")
+
+
+# --------------------------------------------------------------------------------------
+# The scheduler
+
+
+def check_scheduler(runtime: Runtime) -> list[Check]:
+    """Whether a scheduler holds the database's lease (``forecasts run``), and how each
+    job's last run ended (``scheduler.status.scheduler_status``, what `forecasts jobs`
+    shows). No scheduler is a warning: jobs may run from cron with ``run --once``."""
+    from forecasts import clock
+    from forecasts.report.text import time_ago
+    from forecasts.scheduler.status import scheduler_status
+
+    status = scheduler_status(runtime)
+    now = clock.now()
+    h = status.holder
+    if h is None:
+        lease = Check(
+            "scheduler",
+            "warn",
+            "no scheduler is running on this database",
+            "start one with `forecasts run`, or run `forecasts run --once` from cron "
+            "(docs/deploy.md)",
+        )
+    else:
+        lease = Check(
+            "scheduler",
+            "ok",
+            f"running on {h.host} (pid {h.pid}), last heartbeat {time_ago(h.heartbeat, now)}",
+        )
+    ran = [j for j in status.jobs if j.last_run is not None]
+    failed = [j for j in ran if j.last_run and j.last_run.status == "failed"]
+    uneasy = [j for j in ran if j.last_run and j.last_run.status in ("warning", "interrupted")]
+
+    def said(jobs: list[Any]) -> str:
+        return "; ".join(
+            f"{j.id} {j.last_run.status} {time_ago(j.last_run.started_at, now)}"
+            + (
+                f": {j.last_run.error or j.last_run.summary}"
+                if j.last_run.error or j.last_run.summary
+                else ""
+            )
+            for j in jobs
+        )
+
+    if failed:
+        jobs = Check("jobs", "fail", said(failed), "see `forecasts jobs` and the scheduler's log")
+    elif uneasy:
+        jobs = Check("jobs", "warn", said(uneasy), "see `forecasts jobs` and the scheduler's log")
+    elif not ran:
+        jobs = Check("jobs", "warn", "no job has run yet", "run `forecasts run --once`")
+    else:
+        latest = max(j.last_run.started_at for j in ran if j.last_run)
+        jobs = Check(
+            "jobs",
+            "ok",
+            f"the last run of each of {len(ran)} jobs went well (latest {time_ago(latest, now)})",
+        )
+    return [lease, jobs]
 
 
 # --------------------------------------------------------------------------------------

@@ -6,8 +6,9 @@ Plain data, typed; the CLI renders it, ``to_dict`` is the JSON.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from forecasts import clock
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
 
     from forecasts.news.store import ArticleView
     from forecasts.runtime import Runtime
+    from forecasts.scheduler.status import SchedulerStatus
 
 #: Articles on a question's page (the rest: `forecasts news list ID`).
 PAGE_NEWS = 3
@@ -76,7 +78,8 @@ class NoDatabase:
 @dataclass(frozen=True)
 class Dashboard:
     """What a person wants to know on arriving: how many questions in each status, what
-    awaits resolution, who forecasts, when news last came in."""
+    awaits resolution, who forecasts, when news last came in, and the scheduler: whether
+    one runs, each job's next and last run (``scheduler.status.scheduler_status``)."""
 
     database: str
     today: dt.date
@@ -91,7 +94,7 @@ class Dashboard:
     news_last_attempt: dt.datetime | None
     news_last_success: dt.datetime | None
     articles: int
-    jobs: list[dict[str, Any]] = field(default_factory=list)
+    scheduler: SchedulerStatus | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -108,7 +111,7 @@ class Dashboard:
                 "last_success": clock.iso(self.news_last_success),
                 "articles": self.articles,
             },
-            "jobs": self.jobs,
+            "scheduler": self.scheduler.to_dict() if self.scheduler is not None else None,
         }
 
 
@@ -121,8 +124,11 @@ def dashboard(runtime: Runtime) -> Dashboard | NoDatabase:
     revision, head = db.current_revision(engine), db.head_revision()
     if revision != head:
         return NoDatabase(runtime.database_label, revision, head)
+    from forecasts.scheduler.status import scheduler_status
+
     with runtime.session() as session:
-        return _dashboard(session, runtime.database_label)
+        view = _dashboard(session, runtime.database_label)
+    return dataclasses.replace(view, scheduler=scheduler_status(runtime))
 
 
 def _dashboard(session: Session, database: str) -> Dashboard:

@@ -7,8 +7,11 @@ from typing import TYPE_CHECKING
 from forecasts.cli._common import console, echo, runtime
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from rich.console import Console
 
+    from forecasts.scheduler.status import SchedulerStatus
     from forecasts.views import Dashboard, NoDatabase
 
 #: The width of the labels on the left.
@@ -87,5 +90,44 @@ def render_dashboard(d: Dashboard, out: Console) -> None:
             news += f" (last success: {ok}; see forecasts news sources)"
         news += f"; {plural(d.articles, 'article')} stored"
     line("News", news)
+    if d.scheduler is not None:
+        _scheduler(d.scheduler, line)
     out.print()
     out.print(Text(f"Next: {NEXT}", style="dim"))
+
+
+def _scheduler(status: SchedulerStatus, line: Callable[[str, str], None]) -> None:
+    """Whether a scheduler runs, when each job runs next, and any last run that did not
+    end well."""
+    from zoneinfo import ZoneInfo
+
+    from forecasts import clock
+    from forecasts.report.text import time_ago, time_until
+
+    now = clock.now()
+    zone = ZoneInfo(status.timezone)
+    h = status.holder
+    if h is None:
+        line("Scheduler", "not running (start it with `forecasts run`; see docs/deploy.md)")
+    else:
+        line(
+            "Scheduler",
+            f"running on {h.host} (pid {h.pid}), last heartbeat {time_ago(h.heartbeat, now)}",
+        )
+    upcoming = []
+    for job in status.jobs:
+        if job.next_run is None:
+            upcoming.append(f"{job.id} not scheduled yet")
+            continue
+        at = job.next_run.astimezone(zone).strftime("%a %H:%M")
+        when = time_until(job.next_run, now)
+        upcoming.append(f"{job.id} {'due now' if when == 'now' else when} ({at})")
+    line("Next jobs", " · ".join(upcoming))
+    trouble = [
+        f"{job.id} {job.last_run.status} {time_ago(job.last_run.started_at, now)}"
+        + (f": {job.last_run.error}" if job.last_run.error else "")
+        for job in status.jobs
+        if job.last_run is not None and job.last_run.status not in ("ok", "running")
+    ]
+    if trouble:
+        line("Last runs", "; ".join(trouble) + " (see forecasts jobs)")

@@ -42,12 +42,16 @@ def doctor(
             )
             print_hanging(out, head, c.detail + (f" → {c.remedy}" if c.remedy else ""))
         failed = len(result.failed)
+        warned = sum(1 for c in result.checks if c.status == "warn")
         total = len(result.checks)
+        if failed:
+            said = f"{failed} of {total} checks failed."
+        elif warned:
+            said = f"No check failed; {warned} of {total} want a look (warn)."
+        else:
+            said = f"All {total} checks passed."
         out.print()
-        out.print(
-            f"{failed} of {total} checks failed." if failed else f"All {total} checks passed.",
-            markup=False,
-        )
+        out.print(said, markup=False)
     if not result.ok:
         raise typer.Exit(1)
 

@@ -65,6 +65,19 @@ def time_ago(then: dt.datetime, now: dt.datetime) -> str:
     return days_in_words(-int(seconds // 86400))
 
 
+def time_until(then: dt.datetime, now: dt.datetime) -> str:
+    """How soon, for what is coming: 'now' (or overdue), 'in 5 minutes', 'in 3 hours', then
+    in days as ``days_in_words``."""
+    seconds = (then - now).total_seconds()
+    if seconds <= 0:
+        return "now"
+    if seconds < 3600:
+        return f"in {plural(max(1, int(seconds // 60)), 'minute')}"
+    if seconds < 86400:
+        return f"in {plural(int(seconds // 3600), 'hour')}"
+    return days_in_words(int(seconds // 86400))
+
+
 _LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s")
 
 
