@@ -18,12 +18,14 @@ def doctor(
     ),
     as_json: bool = typer.Option(False, "--json", help="JSON output."),
 ) -> None:
-    """Check that everything works: configuration, database, questions file, mail, news.
+    """Check that everything works: configuration, database, questions file, mail, news,
+    scheduler.
 
     The database answers and its schema is current; the questions file is valid and
     synced; the Maildir is writable, or the SMTP server answers and accepts the login;
-    every news source answers. One line per check, with what to do when it is not ok;
-    exits 1 if any check fails."""
+    every news source answers; a scheduler holds the lease and each job's last run went
+    well. One line per check, with what to do when it is not ok; exits 1 if any check
+    fails (a warning does not)."""
     from rich.text import Text
 
     from forecasts.doctor import diagnose
