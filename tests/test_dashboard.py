@@ -178,14 +178,7 @@ def test_dashboard_shows_the_scheduler_and_next_jobs(cli, db_url, tmp_path, monk
     with freeze_time("2027-03-01 12:20:00"):
         lines = plain(cli("--config", config).stdout).splitlines()
         assert "Scheduler  not running (start it with `forecasts run`; see docs/deploy.md)" in lines
-        assert (
-            "Next jobs  "
-            + " · ".join(
-                f"{job} not scheduled yet"
-                for job in ("news", "prompts", "digest", "report", "outbox")
-            )
-            in lines
-        )
+        assert "Jobs       none scheduled yet (`forecasts jobs` shows their schedules)" in lines
         assert cli("--config", config, "run", "--once").exit_code == 0
         rt = Runtime(config=config, database_url=db_url)
         run_id = runs.start(rt, "digest", process="test")
@@ -197,5 +190,38 @@ def test_dashboard_shows_the_scheduler_and_next_jobs(cli, db_url, tmp_path, monk
             lease.release(rt, held)
     scheduler = next(line for line in lines if line.startswith("Scheduler  "))
     assert scheduler.startswith("Scheduler  running on ") and "last heartbeat just now" in scheduler
-    assert any(line.startswith("Next jobs  news ") for line in lines)
     assert "Last runs  digest failed just now: SMTP refused (see forecasts jobs)" in lines
+
+
+@freeze_time("2027-03-01 12:20:00")  # a Monday
+def test_dashboard_next_jobs_in_words_in_the_schedule_s_time_zone(
+    cli, db_url, tmp_path, monkeypatch
+):
+    import datetime as dt
+
+    import sqlalchemy as sa
+
+    from forecasts.scheduler.models import apscheduler_jobs
+    from forecasts.store import db
+    from schedhelp import write_config
+
+    config = write_config(tmp_path, extra='[schedule]\ntimezone = "Asia/Shanghai"\n')
+    at = {  # what a running scheduler leaves in its job store
+        "news": dt.datetime(2027, 3, 1, 13, 0, tzinfo=dt.UTC),
+        "prompts": dt.datetime(2027, 3, 2, 1, 0, tzinfo=dt.UTC),
+        "report": dt.datetime(2027, 3, 1, 12, 0, tzinfo=dt.UTC),  # past: due when one starts
+    }
+    with db.get_engine(db_url).begin() as conn:
+        conn.execute(
+            sa.insert(apscheduler_jobs),
+            [
+                {"id": job, "next_run_time": t.timestamp(), "job_state": b""}
+                for job, t in at.items()
+            ],
+        )
+    as_terminal(monkeypatch, 200)
+    lines = plain(cli("--config", config).stdout).splitlines()
+    assert (
+        "Next jobs  news in 40 minutes (Mon 21:00) · prompts in 12 hours (Tue 09:00) · "
+        "report due now (Mon 20:00)"
+    ) in lines

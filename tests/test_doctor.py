@@ -324,7 +324,7 @@ def test_the_scheduler_s_lease_and_its_jobs_last_runs(db_url: str, tmp_path: Pat
     runs.finish(rt, run_id, status="failed", summary=None, error="SMTP refused: 554 no")
     _, jobs = check_scheduler(rt)
     assert jobs.status == "fail"
-    assert jobs.detail.startswith("digest failed ") and jobs.detail.endswith(
+    assert jobs.detail.startswith("digest failed just now") and jobs.detail.endswith(
         ": SMTP refused: 554 no"
     )
     assert jobs.remedy == "see `forecasts jobs` and the scheduler's log"

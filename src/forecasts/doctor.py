@@ -283,7 +283,7 @@ def check_scheduler(runtime: Runtime) -> list[Check]:
     job's last run ended (``scheduler.status.scheduler_status``, what `forecasts jobs`
     shows). No scheduler is a warning: jobs may run from cron with ``run --once``."""
     from forecasts import clock
-    from forecasts.report.text import time_ago
+    from forecasts.report.text import run_outcome, time_ago
     from forecasts.scheduler.status import scheduler_status
 
     status = scheduler_status(runtime)
@@ -309,7 +309,7 @@ def check_scheduler(runtime: Runtime) -> list[Check]:
 
     def said(jobs: list[Any]) -> str:
         return "; ".join(
-            f"{j.id} {j.last_run.status} {time_ago(j.last_run.started_at, now)}"
+            f"{j.id} {run_outcome(j.last_run.status)} {time_ago(j.last_run.started_at, now)}"
             + (
                 f": {j.last_run.error or j.last_run.summary}"
                 if j.last_run.error or j.last_run.summary

@@ -102,7 +102,7 @@ def _scheduler(status: SchedulerStatus, line: Callable[[str, str], None]) -> Non
     from zoneinfo import ZoneInfo
 
     from forecasts import clock
-    from forecasts.report.text import time_ago, time_until
+    from forecasts.report.text import run_outcome, time_ago, time_until
 
     now = clock.now()
     zone = ZoneInfo(status.timezone)
@@ -114,17 +114,19 @@ def _scheduler(status: SchedulerStatus, line: Callable[[str, str], None]) -> Non
             "Scheduler",
             f"running on {h.host} (pid {h.pid}), last heartbeat {time_ago(h.heartbeat, now)}",
         )
-    upcoming = []
-    for job in status.jobs:
-        if job.next_run is None:
-            upcoming.append(f"{job.id} not scheduled yet")
-            continue
-        at = job.next_run.astimezone(zone).strftime("%a %H:%M")
-        when = time_until(job.next_run, now)
-        upcoming.append(f"{job.id} {'due now' if when == 'now' else when} ({at})")
-    line("Next jobs", " · ".join(upcoming))
+    if all(job.next_run is None for job in status.jobs):
+        line("Jobs", "none scheduled yet (`forecasts jobs` shows their schedules)")
+    else:
+        upcoming = []
+        for job in status.jobs:
+            if job.next_run is None:
+                continue
+            at = job.next_run.astimezone(zone).strftime("%a %H:%M")
+            when = time_until(job.next_run, now)
+            upcoming.append(f"{job.id} {'due now' if when == 'now' else when} ({at})")
+        line("Next jobs", " · ".join(upcoming))
     trouble = [
-        f"{job.id} {job.last_run.status} {time_ago(job.last_run.started_at, now)}"
+        f"{job.id} {run_outcome(job.last_run.status)} {time_ago(job.last_run.started_at, now)}"
         + (f": {job.last_run.error}" if job.last_run.error else "")
         for job in status.jobs
         if job.last_run is not None and job.last_run.status not in ("ok", "running")

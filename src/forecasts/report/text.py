@@ -78,6 +78,21 @@ def time_until(then: dt.datetime, now: dt.datetime) -> str:
     return days_in_words(int(seconds // 86400))
 
 
+#: How a scheduled job's last run ended, in words (``scheduler.runs`` statuses).
+RUN_OUTCOMES = {
+    "ok": "went well",
+    "warning": "ended with warnings",
+    "failed": "failed",
+    "interrupted": "was interrupted",
+    "running": "is running",
+}
+
+
+def run_outcome(status: str) -> str:
+    """'ended with warnings' for ``warning``, and so on (the status itself if unknown)."""
+    return RUN_OUTCOMES.get(status, status)
+
+
 _LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s")
 
 
