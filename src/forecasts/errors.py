@@ -66,6 +66,15 @@ class NotAllowed(BadInput):
     """The action is well-formed but the question's state or the person's role forbids it."""
 
 
+class NotAReviewer(NotAllowed):
+    """Someone resolved who is not a reviewer; ``handle`` says who (each caller says how
+    to make them one)."""
+
+    def __init__(self, handle: str, *, field: str | None = None) -> None:
+        super().__init__(f"{handle!r} is not a reviewer; only reviewers resolve", field=field)
+        self.handle = handle
+
+
 class Conflict(BadInput):
     """The change would overwrite something that needs an explicit override."""
 

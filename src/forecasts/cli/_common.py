@@ -98,8 +98,21 @@ def flag(field: str) -> str:
 
 
 def error_message(e: ForecastsError) -> str:
-    """A core error as the CLI says it: the field shown as its option."""
-    return f"{flag(e.field)}: {e.message}" if e.field else e.message
+    """A core error as the CLI says it: the field shown as its option, and the command
+    that fixes it where the core cannot name one (it never names a flag)."""
+    from forecasts.errors import NotAReviewer
+
+    message = f"{flag(e.field)}: {e.message}" if e.field else e.message
+    if isinstance(e, NotAReviewer) and not _machine(e.handle):
+        message += f" (make them one with `forecasts people set {e.handle} --reviewer`)"
+    return message
+
+
+def _machine(handle: str) -> bool:
+    """The paper and the curator: people in the database whom no command changes."""
+    from forecasts.domain.people import CURATOR, PAPER
+
+    return handle in (PAPER, CURATOR)
 
 
 def parse_date(text: str | None, option: str) -> dt.date | None:
