@@ -159,13 +159,19 @@ def test_shell_completion_script_and_question_ids(db_url, cli, monkeypatch) -> N
 
 
 def test_a_first_init_at_a_terminal_says_where_to_go_next(empty_db_url: str, monkeypatch) -> None:
-    from forecasts.cli.db import NEXT_STEPS
+    import sys
+
+    from forecasts.cli.db import invoked_as, next_steps
 
     cli = make_cli(empty_db_url)
     as_terminal(monkeypatch, 200)
     first = plain(cli("init").stdout)
-    assert first.splitlines()[-1] == NEXT_STEPS
-    assert NEXT_STEPS not in plain(cli("init").stdout)  # only the first time
+    assert first.splitlines()[-1] == next_steps("forecasts")
+    assert "Next:" not in plain(cli("init").stdout)  # only the first time
+    monkeypatch.setattr(sys, "argv", [".venv/bin/forecasts", "init"])
+    monkeypatch.setenv("PATH", "/nowhere")
+    assert invoked_as() == ".venv/bin/forecasts"  # not on the PATH yet: say it as typed
+    assert next_steps(".venv/bin/forecasts").startswith("Next: `.venv/bin/forecasts` for a summary")
 
 
 def test_dashboard_shows_the_scheduler_and_next_jobs(cli, db_url, tmp_path, monkeypatch) -> None:

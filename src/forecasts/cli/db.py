@@ -37,14 +37,34 @@ def init(
         echo(f"Synced {result.questions_file}: {sync_summary(result.sync)}.")
     out = console()
     if result.schema.created and out.is_terminal:  # a person's first run: where to go next
-        out.print(NEXT_STEPS, style="dim", markup=False)
+        from forecasts.tables import print_wrapped
+
+        print_wrapped(out, next_steps(invoked_as()), style="dim")
 
 
-#: After a first `init`, at a terminal.
-NEXT_STEPS = (
-    "Next: `forecasts` for a summary, `forecasts list` for the questions, "
-    "`forecasts people add HANDLE` to start forecasting; `forecasts --help` for the rest."
-)
+def next_steps(command: str) -> str:
+    """After a first `init`, at a terminal: where to go next, ``command`` being how the
+    person runs forecasts."""
+    return (
+        f"Next: `{command}` for a summary, `{command} list` for the questions, "
+        f"`{command} people add HANDLE` to start forecasting; `{command} --help` for the rest."
+    )
+
+
+def invoked_as() -> str:
+    """``forecasts`` when that is on the PATH, else the path it was run by (e.g.
+    ``.venv/bin/forecasts`` before the virtual environment is activated)."""
+    import os
+    import shutil
+    import sys
+
+    given = sys.argv[0]
+    if os.path.basename(given) != "forecasts":
+        return "forecasts"
+    found = shutil.which("forecasts")
+    if found and os.path.realpath(found) == os.path.realpath(given):
+        return "forecasts"
+    return given
 
 
 @app.command("upgrade")
