@@ -8,6 +8,8 @@ import types
 import pytest
 from freezegun import freeze_time
 
+from termhelp import as_pipe, as_terminal, plain
+
 LIST_KEYS = {
     "id", "title", "type", "status", "opens", "closes", "resolve_by", "tags", "crowd", "paper",
     "resolution",
@@ -22,12 +24,13 @@ DATES = ("--closes", "2027-06-30", "--resolve-by", "2027-09-30")
 
 
 @pytest.fixture
-def wide(monkeypatch):
-    """Tables are as wide as the terminal; fix the width so their text is deterministic
-    (and keep colour codes out, whatever the environment asks for)."""
-    monkeypatch.setenv("COLUMNS", "100")
-    for var in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"):
-        monkeypatch.delenv(var, raising=False)
+def terminal(monkeypatch):
+    as_terminal(monkeypatch, 100)
+
+
+@pytest.fixture
+def piped(monkeypatch):
+    as_pipe(monkeypatch)
 
 
 @pytest.fixture
@@ -195,18 +198,41 @@ def test_list_filters_by_tag_and_status(populated):
 
 
 @freeze_time("2027-03-20 12:00:00")
-def test_list_text_table(populated, wide):
+def test_list_text_table(populated, terminal):
+    r = populated("list")
+    assert r.exit_code == 0
+    assert plain(r.stdout) == (
+        "id            status    closes      crowd  outcome  title\n"
+        "colour        resolved  2027-02-28  -      Red      Which colour?\n"
+        "size          open      2027-03-31  -               How far?\n"
+        "engines-2027  open      2027-06-30  70%             Will China buy engines?\n"
+    )  # no paper forecasts: the column is left out
+
+
+@freeze_time("2027-03-20 12:00:00")
+def test_list_piped_is_the_same_table_without_colour(populated, piped):
     r = populated("list")
     assert r.exit_code == 0
     assert r.stdout == (
-        "┏━━━━━━━━━━━━━━┳━━━━━━━━━━┳━━━━━━━━━━━━┳━━━━━━━┳━━━━━━━┳━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━┓\n"
-        "┃ id           ┃ status   ┃ closes     ┃ crowd ┃ paper ┃ outcome ┃ title                   ┃\n"
-        "┡━━━━━━━━━━━━━━╇━━━━━━━━━━╇━━━━━━━━━━━━╇━━━━━━━╇━━━━━━━╇━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━┩\n"
-        "│ colour       │ resolved │ 2027-02-28 │ -     │ -     │ Red     │ Which colour?           │\n"
-        "│ size         │ open     │ 2027-03-31 │ -     │ -     │         │ How far?                │\n"
-        "│ engines-2027 │ open     │ 2027-06-30 │ 70%   │ -     │         │ Will China buy engines? │\n"
-        "└──────────────┴──────────┴────────────┴───────┴───────┴─────────┴─────────────────────────┘\n"
+        "id            status    closes      crowd  outcome  title\n"
+        "colour        resolved  2027-02-28  -      Red      Which colour?\n"
+        "size          open      2027-03-31  -               How far?\n"
+        "engines-2027  open      2027-06-30  70%             Will China buy engines?\n"
     )
+
+
+@freeze_time("2027-03-20 12:00:00")
+def test_list_tsv_has_every_column_and_full_values(populated, terminal):
+    r = populated("list", "--tsv")
+    assert r.exit_code == 0
+    assert r.stdout.splitlines() == [
+        "id\tstatus\ttype\topens\tcloses\tresolve_by\tforecasters\tcrowd\tpaper\toutcome\ttags\ttitle",
+        "colour\tresolved\tchoice\t2027-01-01\t2027-02-28\t2027-03-31\t0\t-\t-\tRed\t\tWhich colour?",
+        "size\topen\tnumeric\t2027-03-10\t2027-03-31\t2027-04-30\t0\t-\t-\t\t\tHow far?",
+        "engines-2027\topen\tbinary\t2027-03-01\t2027-06-30\t2027-09-30\t1\t70%\t-\t\t"
+        "engines,russia\tWill China buy engines?",
+    ]
+    assert "\x1b" not in r.stdout  # even at a terminal
 
 
 def test_list_with_nothing_to_show(cli):
@@ -258,40 +284,46 @@ def test_show_text(populated):
     r = populated("show", "engines-2027")
     assert r.exit_code == 0
     assert r.stdout == (
-        "engines-2027: Will China buy engines?\n"
-        "  type: binary\n"
-        "  status: open\n"
-        "  opens 2027-03-01, closes 2027-06-30, resolve by 2027-09-30\n"
-        "  tags: engines, russia\n"
-        "  crowd: 70% (1 forecaster); paper: -\n"
+        "engines-2027  (binary)\n"
+        "Will China buy engines?\n"
         "\n"
-        "Criteria:\n"
-        "  Yes if a contract.\n"
-        "  Second line.\n"
-        "Sources:\n"
+        "Status  open: closes in 3 months (2027-06-30)\n"
+        "Dates   opens 2027-03-01 · closes 2027-06-30 · resolve by 2027-09-30\n"
+        "Tags    engines, russia\n"
+        "Crowd   70% from 1 forecaster   Paper  -\n"
+        "\n"
+        "Criteria\n"
+        "  Yes if a contract. Second line.\n"
+        "\n"
+        "Sources\n"
         "  <https://example.org/x>\n"
-        "Forecasts:\n"
-        "  2027-03-10T12:00:00Z  ann: 70%  (gut feeling)\n"
+        "\n"
+        "Forecast history\n"
+        "  crowd ▆  70%\n"
+        "  made              by   value  note\n"
+        "  2027-03-10 12:00  ann  70%    gut feeling\n"
     )
     assert populated("show", "colour").stdout == (
-        "colour: Which colour?\n"
-        "  type: choice\n"
-        "  options: Red, Blue\n"
-        "  status: resolved\n"
-        "  opens 2027-01-01, closes 2027-02-28, resolve by 2027-03-31\n"
-        "  tags: -\n"
-        "  crowd: - (0 forecasters); paper: -\n"
+        "colour  (choice: Red, Blue)\n"
+        "Which colour?\n"
         "\n"
-        "Criteria:\n"
+        "Status  resolved: Red on 2027-03-10\n"
+        "Dates   opens 2027-01-01 · closes 2027-02-28 · resolve by 2027-03-31\n"
+        "Crowd   no forecasts yet   Paper  -\n"
+        "\n"
+        "Criteria\n"
         "  The colour.\n"
-        "Resolutions:\n"
+        "\n"
+        "Resolution history\n"
         "  2027-03-10  Red by rev\n"
         "    evidence: https://e.org/1\n"
     )
-    assert populated("show", "size").stdout.splitlines()[:3] == [
-        "size: How far?",
-        "  type: numeric",
-        "  range: 0 to 100 km",
+    assert populated("show", "size").stdout.splitlines()[:5] == [
+        "size  (numeric, 0 to 100 km)",
+        "How far?",
+        "",
+        "Status  open: closes in 11 days (2027-03-31)",
+        "Dates   opens 2027-03-10 · closes 2027-03-31 · resolve by 2027-04-30",
     ]
 
 
@@ -307,7 +339,7 @@ def test_show_unknown_id(cli):
 # ---------------------------------------------------------------- due
 
 
-def test_due_lists_closed_and_overdue_most_overdue_first(populated, wide):
+def test_due_lists_closed_and_overdue_most_overdue_first(populated, terminal):
     with freeze_time("2027-04-15 12:00:00"):
         rows = json.loads(populated("due", "--json").stdout)
         assert [(r["id"], r["status"]) for r in rows] == [("size", "closed")]
@@ -319,9 +351,10 @@ def test_due_lists_closed_and_overdue_most_overdue_first(populated, wide):
             ("engines-2027", "overdue"),
         ]
         r = populated("due")
-        assert r.stdout.splitlines()[3:5] == [
-            "│ size         │ overdue │ 2027-03-31 │ -     │ -     │         │ How far?                │",
-            "│ engines-2027 │ overdue │ 2027-06-30 │ 70%   │ -     │         │ Will China buy engines? │",
+        assert plain(r.stdout).splitlines() == [
+            "id            status   resolve by  crowd  title",
+            "size          overdue  2027-04-30  -      How far?",
+            "engines-2027  overdue  2027-09-30  70%    Will China buy engines?",
         ]
         # ... and as they stood at the end of an earlier day:
         rows = json.loads(populated("due", "--json", "--as-of", "2027-04-01").stdout)
@@ -354,7 +387,7 @@ def test_bad_status_and_dates_in_read_commands(cli):
 
 
 @freeze_time("2027-03-10 12:00:00.25")
-def test_people_add_and_list(cli, wide):
+def test_people_add_and_list(cli, terminal):
     r = cli("people", "add", "ann", "--name", "Ann Lee", "--email", "ann@example.org")
     assert (r.exit_code, r.stdout) == (0, "Added ann (forecaster).\n")
     r = cli("people", "add", "rev", "--reviewer", "--no-digest")
@@ -371,10 +404,13 @@ def test_people_add_and_list(cli, wide):
     }
     assert (people[1]["roles"], people[1]["digest"]) == (["forecaster"], False)
     assert (people[2]["roles"], people[2]["digest"]) == (["forecaster", "reviewer"], False)
-    lines = cli("people", "list").stdout.splitlines()
-    assert lines[3] == (
-        "│ ann    │ Ann Lee                            │ ann@example.org │ forecaster           │ yes    │"
-    )
+    lines = plain(cli("people", "list").stdout).splitlines()
+    assert lines == [
+        "handle  roles                 digest  email            name",
+        "ann     forecaster            yes     ann@example.org  Ann Lee",
+        "paper   forecaster            no                       The paper (implied by its wording)",
+        "rev     forecaster, reviewer  no",
+    ]
 
 
 @freeze_time("2027-03-20 12:00:00")
@@ -392,8 +428,9 @@ def test_show_text_includes_the_reviewers_note(cli):
     assert r.exit_code == 0, r.output
     out = cli("show", "noted").stdout
     assert out.endswith(
-        "Resolutions:\n"
+        "Resolution history\n"
         "  2027-03-20  yes by rev\n"
         "    evidence: https://e.org/1\n"
-        "    note: TASS confirmed it\n"
+        "    note:\n"
+        "      TASS confirmed it\n"
     )

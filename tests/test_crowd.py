@@ -28,16 +28,16 @@ from forecasts.domain.values import QUANTILES
 
 
 def test_one_or_two_forecasters_get_equal_weights():
-    assert recency_weights(1).tolist() == [1.0]
-    assert recency_weights(2).tolist() == [1.0, 1.0]
-    assert recency_weights(0).tolist() == []
+    assert recency_weights(1) == [1.0]
+    assert recency_weights(2) == [1.0, 1.0]
+    assert recency_weights(0) == []
 
 
 def test_recency_weights_follow_the_formula():
     # exp(sqrt(n) - sqrt(N)) for n = 1 (oldest) .. N (newest).
     for big_n in (3, 4, 7, 20):
         expected = [math.exp(math.sqrt(n) - math.sqrt(big_n)) for n in range(1, big_n + 1)]
-        assert recency_weights(big_n).tolist() == pytest.approx(expected, rel=1e-12)
+        assert recency_weights(big_n) == pytest.approx(expected, rel=1e-12)
 
 
 def test_recency_weights_grow_towards_the_newest_which_weighs_one():

@@ -102,3 +102,29 @@ def test_the_main_command_runs_every_job_and_is_safe_to_run_again(tmp_path):
             assert r.exit_code == 0, (words, r.output)
         assert "ran 5 of 5 jobs" in r.stderr
         assert (tmp_path / "reports" / "report.html").is_file()
+
+
+def test_the_tour_runs_real_commands_with_real_options() -> None:
+    """Every `$ forecasts ...` line of the README parses as the command line it shows."""
+    import shlex
+
+    from typer.main import get_command
+
+    from forecasts.cli import app
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    tour = readme.split("## A five-minute tour", 1)[1].split("\n## ", 1)[0]
+    lines = [line[2:] for line in tour.splitlines() if line.startswith("$ forecasts")]
+    assert len(lines) >= 10
+    root = get_command(app)
+    for line in lines:
+        words = shlex.split(line.split(" | ")[0])[1:]
+        ctx = root.make_context("forecasts", list(words), resilient_parsing=True)
+        cmd, path = root, []
+        for w in words:
+            sub = getattr(cmd, "commands", {}).get(w)
+            if sub is None:
+                break
+            cmd, path = sub, [*path, w]
+            ctx = cmd.make_context(w, words[len(path) :], parent=ctx)  # raises on a bad option
+        assert path or words == [], f"README tour: unknown command in {line!r}"

@@ -422,7 +422,8 @@ def test_cli_shows_which_questions_are_retrospective(
     assert r.exit_code == 0, r.output
     out = r.stdout
     assert "The paper's record: retrospective and live questions" in out
-    lines = {line.split()[1]: line for line in out.splitlines() if line.startswith("│ ")}
+    parts = ("Retrospective", "Live", "Total")
+    lines = {line.split()[0]: line for line in out.splitlines() if line.startswith(parts)}
     assert "1 of 2" in lines["Retrospective"] and "0.520" in lines["Retrospective"]
     assert "1 of 1" in lines["Live"] and "0.020" in lines["Live"]
     assert "2 of 3" in lines["Total"] and "0.395" in lines["Total"]
@@ -458,7 +459,7 @@ def test_shipped_questions_split_the_paper_s_record(empty_db_url: str) -> None:
     for key in retro:
         assert retro[key] == tagged[key], key
     assert whole["live"]["questions"] == whole["questions"] - retro["questions"]
-    row = next(line for line in table.splitlines() if line.startswith("│ Retrospective"))
+    row = next(line for line in table.splitlines() if line.startswith("Retrospective"))
     assert f"{retro['came_true']} of {retro['predictions']}" in row
 
 
@@ -648,8 +649,16 @@ def test_cli_tables(history: Any, cli: Callable[..., Any]) -> None:
     assert "Scores as of end of 2025-01-20 (UTC)" in r.stdout
     assert "Leaderboard" in r.stdout and "alice" in r.stdout
     assert "1 of 1 resolved paper prediction came true." in r.stdout
-    assert "Calibration: alice" in r.stdout
+    calibration = r.stdout.split("Calibration (binary questions)")[1]
+    assert any(line.startswith("alice ") for line in calibration.splitlines())
+    assert "Calibration: alice" not in r.stdout  # the full table only when asked for
+    assert "forecasts report --calibration" in r.stdout
     assert r.stderr == ""
+    for args in (("--calibration",), ("--forecaster", "alice")):
+        r = cli("report", "--as-of", "2025-01-20", *args)
+        assert r.exit_code == 0, r.output
+        assert "Calibration: alice" in r.stdout
+        assert "Mean forecast" in r.stdout
 
 
 def test_cli_json(history: Any, cli: Callable[..., Any]) -> None:

@@ -57,7 +57,10 @@ def test_a_reviewer_resolves_with_evidence_and_a_note(q):
 def test_only_reviewers_resolve(q):
     r = q("resolve", QID, "yes", "--by", "ann")
     assert r.exit_code == 2
-    assert r.stderr == "Error: --by: 'ann' is not a reviewer; only reviewers resolve\n"
+    assert r.stderr == (
+        "Error: --by: 'ann' is not a reviewer; only reviewers resolve "
+        "(make them one with `forecasts people set ann --reviewer`)\n"
+    )
     r = q("resolve", QID, "yes", "--by", "paper")
     assert r.exit_code == 2
     assert r.stderr.startswith("Error: --by: 'paper' is not a reviewer")

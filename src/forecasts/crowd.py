@@ -15,60 +15,68 @@ next, so equal weights give the ordinary median.
   non-decreasing, since medians over different subsets can cross.
 
 A component (an option or a quantile) nobody gave is left out. The plain form, `crowd`, is
-per question and reads like the rule; `forecasts show` and `list` use it. The vectorised
-form, the ``segmented_*`` functions, computes the crowd of many questions (segments) at
-once for scoring. ``tests/test_crowd.py`` checks that the two agree on random data.
+per question and reads like the rule; `forecasts show` and `list` use it. It is plain
+Python: a question has a handful of forecasters, and those commands should not pay for
+loading numpy. The vectorised form, the ``segmented_*`` functions, computes the crowd of
+many questions (segments) at once for scoring, with numpy (imported when first called).
+``tests/test_crowd.py`` checks that the two agree on random data.
 """
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections.abc import Sequence
-from typing import Any
-
-import numpy as np
-from numpy.typing import NDArray
+from typing import TYPE_CHECKING
 
 from forecasts.domain.values import QUANTILES, Value
 
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+    F64 = NDArray[np.float64]
+    I64 = NDArray[np.int64]
+
 #: Relative tolerance for "the cumulative weight is exactly one half" (a tie).
 TIE_RTOL = 1e-12
-
-F64 = NDArray[np.float64]
-I64 = NDArray[np.int64]
 
 
 # --------------------------------------------------------------------------------------
 # The plain form: one question at a time
 
 
-def recency_weights(n: int) -> F64:
+def recency_weights(n: int) -> list[float]:
     """Weights for n forecasts ordered oldest to newest; equal when n <= 2."""
     if n <= 2:
-        return np.ones(n)
-    ranks = np.arange(1, n + 1, dtype=float)
-    return np.asarray(np.exp(np.sqrt(ranks) - np.sqrt(n)))
+        return [1.0] * n
+    root_n = math.sqrt(n)
+    return [math.exp(math.sqrt(rank) - root_n) for rank in range(1, n + 1)]
 
 
-def weighted_median(values: Any, weights: Any) -> float:
+def weighted_median(values: Sequence[float], weights: Sequence[float]) -> float:
     """The smallest value whose cumulative weight reaches half the total; when it reaches
     exactly half, the mean of that value and the next."""
-    v = np.asarray(values, dtype=float)
-    w = np.asarray(weights, dtype=float)
-    if v.size == 0:
+    if len(values) == 0:
         raise ValueError("weighted_median of nothing")
-    order = np.argsort(v, kind="stable")
-    v, w = v[order], w[order]
-    cum = np.cumsum(w)
+    # sorted() is stable, like the vectorised form's lexsort: equal values keep their order.
+    pairs = sorted(zip(map(float, values), map(float, weights), strict=True), key=_first)
+    v = [value for value, _ in pairs]
+    cum = list(itertools.accumulate(weight for _, weight in pairs))
     half = cum[-1] / 2.0
     tol = TIE_RTOL * cum[-1]
-    k = int(np.sum(cum < half - tol))
-    if cum[k] <= half + tol and k + 1 < v.size:
-        return float((v[k] + v[k + 1]) / 2.0)
-    return float(v[k])
+    k = sum(1 for c in cum if c < half - tol)
+    if cum[k] <= half + tol and k + 1 < len(v):
+        return (v[k] + v[k + 1]) / 2.0
+    return v[k]
+
+
+def _first(pair: tuple[float, float]) -> float:
+    return pair[0]
 
 
 def _component_medians(
-    latest: Sequence[dict[str, float]], names: Sequence[str], weights: F64
+    latest: Sequence[dict[str, float]], names: Sequence[str], weights: Sequence[float]
 ) -> dict[str, float]:
     """Per component, the weighted median over the forecasters who gave it, with the
     weights computed for everyone."""
@@ -76,7 +84,9 @@ def _component_medians(
     for name in names:
         given = [i for i, v in enumerate(latest) if name in v]
         if given:
-            out[name] = weighted_median([latest[i][name] for i in given], weights[given])
+            out[name] = weighted_median(
+                [latest[i][name] for i in given], [weights[i] for i in given]
+            )
     return out
 
 
@@ -93,17 +103,18 @@ def crowd(
         return weighted_median([float(v) for v in latest], w)  # type: ignore[arg-type]
     if qtype == "choice":
         meds = _component_medians(latest, list(options or []), w)  # type: ignore[arg-type]
-        total = np.sum(np.array(list(meds.values())))
-        return {o: float(p / total) for o, p in meds.items()}
+        total = sum(meds.values())
+        return {o: p / total for o, p in meds.items()}
     if qtype == "numeric":
         meds = _component_medians(latest, QUANTILES, w)  # type: ignore[arg-type]
-        ordered = np.maximum.accumulate(np.array(list(meds.values())))
-        return {k: float(x) for k, x in zip(meds, ordered, strict=True)}
+        ordered = itertools.accumulate(meds.values(), max)
+        return dict(zip(meds, ordered, strict=True))
     raise ValueError(f"unknown question type {qtype!r}")
 
 
 # --------------------------------------------------------------------------------------
-# The vectorised form: many questions (segments) at once
+# The vectorised form: many questions (segments) at once (numpy is imported in each
+# function: the read commands that use only the plain form never load it)
 #
 # Elements carry a segment id in [0, n_segments) and a recency (older first; ties by
 # position). Empty segments, and components nobody in a segment gave, are NaN.
@@ -111,6 +122,8 @@ def crowd(
 
 def segmented_recency_weights(seg: I64, recency: F64, n_segments: int) -> F64:
     """Each element's weight within its segment, by recency (ties by position)."""
+    import numpy as np
+
     seg = np.asarray(seg, dtype=np.int64)
     if seg.size == 0:
         return np.zeros(0)
@@ -126,6 +139,8 @@ def segmented_recency_weights(seg: I64, recency: F64, n_segments: int) -> F64:
 def segmented_weighted_median(seg: I64, values: F64, weights: F64, n_segments: int) -> F64:
     """The weighted median of ``values`` within each segment (the rule of
     `weighted_median`), for all segments at once."""
+    import numpy as np
+
     seg = np.asarray(seg, dtype=np.int64)
     out = np.full(n_segments, np.nan)
     if seg.size == 0:
@@ -154,6 +169,8 @@ def segmented_component_medians(seg: I64, values: F64, recency: F64, n_segments:
     """Per segment and column of ``values`` (rows = forecasters, columns = components, NaN
     = not given): the weighted median over the rows that gave it, with the weights of
     every row's place in its segment. Shape (n_segments, columns)."""
+    import numpy as np
+
     seg = np.asarray(seg, dtype=np.int64)
     values = np.asarray(values, dtype=float).reshape(seg.size, -1)
     weights = segmented_recency_weights(seg, recency, n_segments)
@@ -173,6 +190,8 @@ def segmented_binary_crowd(seg: I64, p_yes: F64, recency: F64, n_segments: int) 
 
 def segmented_choice_crowd(seg: I64, probs: F64, recency: F64, n_segments: int) -> F64:
     """The crowd's option probabilities per segment: medians renormalised to sum to 1."""
+    import numpy as np
+
     meds = segmented_component_medians(seg, probs, recency, n_segments)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.asarray(meds / np.nansum(meds, axis=1, keepdims=True))
@@ -180,5 +199,7 @@ def segmented_choice_crowd(seg: I64, probs: F64, recency: F64, n_segments: int) 
 
 def segmented_numeric_crowd(seg: I64, quantiles: F64, recency: F64, n_segments: int) -> F64:
     """The crowd's quantiles per segment (columns as `QUANTILES`), made non-decreasing."""
+    import numpy as np
+
     meds = segmented_component_medians(seg, quantiles, recency, n_segments)
     return np.asarray(np.where(np.isnan(meds), np.nan, np.fmax.accumulate(meds, axis=1)))

@@ -33,17 +33,29 @@ class NotFound(BadInput):
 
 
 class QuestionNotFound(NotFound):
-    def __init__(self, question_id: str) -> None:
-        super().__init__(f"no question with id {question_id!r}; see `forecasts list`")
+    """``suggestion``: the closest known id, if any (``forecasts.suggest``)."""
+
+    def __init__(self, question_id: str, *, suggestion: str | None = None) -> None:
+        if suggestion:
+            hint = f"did you mean {suggestion}? (`forecasts list` shows them all)"
+        else:
+            hint = "see `forecasts list`"
+        super().__init__(f"no question with id {question_id!r}; {hint}")
         self.question_id = question_id
+        self.suggestion = suggestion
 
 
 class PersonNotFound(NotFound):
-    def __init__(self, handle: str) -> None:
-        super().__init__(
-            f"no person with handle {handle!r}; add them with `forecasts people add {handle}`"
-        )
+    """``suggestion``: the closest known handle, if any (``forecasts.suggest``)."""
+
+    def __init__(self, handle: str, *, suggestion: str | None = None) -> None:
+        if suggestion:
+            hint = f"did you mean {suggestion}? (or add them with `forecasts people add {handle}`)"
+        else:
+            hint = f"add them with `forecasts people add {handle}`"
+        super().__init__(f"no person with handle {handle!r}; {hint}")
         self.handle = handle
+        self.suggestion = suggestion
 
 
 class InvalidValue(BadInput):
@@ -52,6 +64,15 @@ class InvalidValue(BadInput):
 
 class NotAllowed(BadInput):
     """The action is well-formed but the question's state or the person's role forbids it."""
+
+
+class NotAReviewer(NotAllowed):
+    """Someone resolved who is not a reviewer; ``handle`` says who (each caller says how
+    to make them one)."""
+
+    def __init__(self, handle: str, *, field: str | None = None) -> None:
+        super().__init__(f"{handle!r} is not a reviewer; only reviewers resolve", field=field)
+        self.handle = handle
 
 
 class Conflict(BadInput):

@@ -12,8 +12,10 @@ from typer.core import TyperGroup
 from forecasts import __version__
 from forecasts.cli import (
     _common,
+    config,
     db,
     digest,
+    doctor,
     forecasting,
     news,
     outbox,
@@ -70,11 +72,10 @@ class _Group(TyperGroup):
 app = typer.Typer(
     cls=_Group,
     name="forecasts",
-    help="Track forecasting questions from a paper: forecasts, resolutions, news, scores.",
-    no_args_is_help=True,
+    invoke_without_command=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
-    add_completion=False,
+    add_completion=True,
 )
 
 
@@ -86,6 +87,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _main(
+    ctx: typer.Context,
     database: str | None = typer.Option(
         None,
         "--db",
@@ -102,7 +104,15 @@ def _main(
         False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
     ),
 ) -> None:
+    """Track forecasting questions from a paper: forecasts, resolutions, news, scores.
+
+    Without a command: a short dashboard of the database (or how to create one).
+    """
     _common.reset_runtime(database_url=database, config=config)
+    if ctx.invoked_subcommand is None:
+        from forecasts.cli.dashboard import show_dashboard
+
+        show_dashboard()
 
 
 app.command("init")(db.init)
@@ -124,6 +134,8 @@ app.add_typer(news.app, name="news")
 app.command("report")(report.report)
 app.command("run")(run.run)
 app.command("jobs")(run.jobs)
+app.command("config")(config.config)
+app.command("doctor")(doctor.doctor)
 
 
 def main() -> None:

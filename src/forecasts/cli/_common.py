@@ -8,13 +8,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING, Any
 
 from forecasts.errors import BadInput, ForecastsError
 from forecasts.runtime import Runtime
 
 if TYPE_CHECKING:
+    from rich.console import Console
     from sqlmodel import Session
 
     from forecasts.config import Settings
@@ -44,6 +46,37 @@ def db_session(write: bool = False) -> AbstractContextManager[Session]:
     return _runtime.session(write=write)
 
 
+def complete_question_id(ctx: Any, incomplete: str) -> list[str]:
+    """Shell completion: the question ids starting with what is typed so far."""
+    from forecasts.suggest import question_ids
+
+    return _complete(ctx, question_ids, incomplete)
+
+
+def complete_handle(ctx: Any, incomplete: str) -> list[str]:
+    """Shell completion: the people (not the paper or the curator, who never type) whose
+    handles start with what is typed so far."""
+    from forecasts.domain.people import CURATOR, PAPER
+    from forecasts.suggest import handles
+
+    def people(session: Session) -> list[str]:
+        return [h for h in handles(session) if h not in (PAPER, CURATOR)]
+
+    return _complete(ctx, people, incomplete)
+
+
+def _complete(ctx: Any, names: Callable[[Session], list[str]], incomplete: str) -> list[str]:
+    # Completion parses the command line but runs no callback: the global options typed
+    # so far are in the root context's parameters.
+    given = ctx.find_root().params
+    rt = Runtime(config=given.get("config"), database_url=given.get("database"))
+    try:
+        with rt.session() as session:
+            return [n for n in names(session) if n.startswith(incomplete)]
+    except Exception:  # no database, no schema: completion offers nothing, says nothing
+        return []
+
+
 #: Domain field -> the option that sets it, where the two names differ. Errors from the
 #: core name fields; this is the one place they become flags.
 FLAGS = {
@@ -65,8 +98,21 @@ def flag(field: str) -> str:
 
 
 def error_message(e: ForecastsError) -> str:
-    """A core error as the CLI says it: the field shown as its option."""
-    return f"{flag(e.field)}: {e.message}" if e.field else e.message
+    """A core error as the CLI says it: the field shown as its option, and the command
+    that fixes it where the core cannot name one (it never names a flag)."""
+    from forecasts.errors import NotAReviewer
+
+    message = f"{flag(e.field)}: {e.message}" if e.field else e.message
+    if isinstance(e, NotAReviewer) and not _machine(e.handle):
+        message += f" (make them one with `forecasts people set {e.handle} --reviewer`)"
+    return message
+
+
+def _machine(handle: str) -> bool:
+    """The paper and the curator: people in the database whom no command changes."""
+    from forecasts.domain.people import CURATOR, PAPER
+
+    return handle in (PAPER, CURATOR)
 
 
 def parse_date(text: str | None, option: str) -> dt.date | None:
@@ -114,15 +160,76 @@ def echo(text: str = "") -> None:
     sys.stdout.write(text + "\n")
 
 
-def console() -> Any:
-    """A rich console for tables. Piped output gets a wide page instead of rich's 80
-    columns, so ids and dates stay on one line; $COLUMNS still wins."""
-    import os
-
+def console() -> Console:
+    """A rich console on stdout. At a terminal: its width, colour unless ``NO_COLOR`` is
+    set. Piped: plain text, 80 columns ($COLUMNS wins). rich decides which is which (a tty,
+    or ``TTY_COMPATIBLE=1`` / ``FORCE_COLOR`` to say so)."""
     from rich.console import Console
 
-    width = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160
-    return Console(highlight=False, soft_wrap=False, width=width)
+    return Console(highlight=False, soft_wrap=False)
+
+
+def err_console() -> Console:
+    """The same on stderr: progress and warnings, never mixed into the output."""
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False, soft_wrap=False)
+
+
+#: What core functions call as work goes on: (done, total, what is being done now).
+Progress = Callable[[int, int, str], None]
+
+
+@contextmanager
+def progress_bar(label: str) -> Iterator[Progress]:
+    """A progress bar on stderr while the block runs, shown only at a terminal (and gone
+    when done); the block passes the ``Progress`` it yields to the core function."""
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn
+    from rich.progress import Progress as Bar
+
+    bar = Bar(
+        TextColumn("{task.description:<32}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=err_console(),
+        transient=True,
+        disable=not err_console().is_terminal,
+    )
+    task = bar.add_task(label, total=None)
+
+    def update(done: int, total: int, what: str) -> None:
+        bar.update(task, completed=done, total=total or None, description=what[:32])
+
+    with bar:
+        yield update
+
+
+@contextmanager
+def working(label: str) -> Iterator[None]:
+    """A spinner on stderr while the block runs, for work with no count to show; only at
+    a terminal, and gone when done."""
+    err = err_console()
+    if not err.is_terminal:
+        yield
+        return
+    with err.status(label):
+        yield
+
+
+def wide_option() -> Any:
+    """``--wide`` for a command that prints a table."""
+    import typer
+
+    return typer.Option(False, "--wide", help="Every column and full values, however wide.")
+
+
+def tsv_option() -> Any:
+    """``--tsv`` for a command that prints a table."""
+    import typer
+
+    return typer.Option(
+        False, "--tsv", help="Tab-separated with a header line, every column, full values."
+    )
 
 
 def fmt_value(value: Any) -> str:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from forecasts.cli._common import echo, runtime, sync_summary
+from forecasts.cli._common import console, echo, runtime, sync_summary
 
 app = typer.Typer(help="Database schema: upgrade it, or show its revision.", no_args_is_help=True)
 
@@ -35,6 +35,36 @@ def init(
     echo(_schema_line(result.schema.before, result.schema.after))
     if result.sync is not None:
         echo(f"Synced {result.questions_file}: {sync_summary(result.sync)}.")
+    out = console()
+    if result.schema.created and out.is_terminal:  # a person's first run: where to go next
+        from forecasts.tables import print_wrapped
+
+        print_wrapped(out, next_steps(invoked_as()), style="dim")
+
+
+def next_steps(command: str) -> str:
+    """After a first `init`, at a terminal: where to go next, ``command`` being how the
+    person runs forecasts."""
+    return (
+        f"Next: `{command}` for a summary, `{command} list` for the questions, "
+        f"`{command} people add HANDLE` to start forecasting; `{command} --help` for the rest."
+    )
+
+
+def invoked_as() -> str:
+    """``forecasts`` when that is on the PATH, else the path it was run by (e.g.
+    ``.venv/bin/forecasts`` before the virtual environment is activated)."""
+    import os
+    import shutil
+    import sys
+
+    given = sys.argv[0]
+    if os.path.basename(given) != "forecasts":
+        return "forecasts"
+    found = shutil.which("forecasts")
+    if found and os.path.realpath(found) == os.path.realpath(given):
+        return "forecasts"
+    return given
 
 
 @app.command("upgrade")

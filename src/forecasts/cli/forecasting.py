@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 import typer
 
 from forecasts.cli._common import (
+    complete_handle,
+    complete_question_id,
     db_session,
     echo,
     fmt_value,
@@ -21,11 +23,13 @@ if TYPE_CHECKING:
 
 
 def predict(
-    id: str = typer.Argument(..., help="Question id."),
+    id: str = typer.Argument(..., help="Question id.", autocompletion=complete_question_id),
     value: str = typer.Argument(
         ..., help="Binary: 0.7, 70% or 7:3. Choice: A=0.2,B=0.8. Numeric: p10=3,p50=5,p90=7."
     ),
-    by: str = typer.Option(..., "--by", metavar="HANDLE", help="Who is forecasting."),
+    by: str = typer.Option(
+        ..., "--by", metavar="HANDLE", help="Who is forecasting.", autocompletion=complete_handle
+    ),
     note: str | None = typer.Option(None, "--note", help="Your reasoning."),
     at: str | None = typer.Option(
         None,
@@ -44,13 +48,19 @@ def predict(
 
 
 def resolve(
-    id: str = typer.Argument(..., help="Question id."),
+    id: str = typer.Argument(..., help="Question id.", autocompletion=complete_question_id),
     outcome: str | None = typer.Argument(
         None,
         metavar="OUTCOME",
         help="yes/no, an option name, a number, or annul (none with --withdraw).",
     ),
-    by: str = typer.Option(..., "--by", metavar="HANDLE", help="The reviewer resolving it."),
+    by: str = typer.Option(
+        ...,
+        "--by",
+        metavar="HANDLE",
+        help="The reviewer resolving it.",
+        autocompletion=complete_handle,
+    ),
     evidence: list[str] = typer.Option(
         [], "--evidence", metavar="URL", help="Evidence link (repeat)."
     ),

@@ -6,19 +6,23 @@ Nothing heavy (httpx, feedparser, sqlmodel, numpy) is imported at module level.
 from __future__ import annotations
 
 import datetime as dt
-import sys
 from typing import Any
 
 import typer
 
 from forecasts.cli._common import (
+    complete_question_id,
     console,
     db_session,
     echo,
+    err_console,
     get_settings,
     parse_date,
     print_json,
+    progress_bar,
     runtime,
+    tsv_option,
+    wide_option,
 )
 
 app = typer.Typer(help="Pull news for every question, list it and mark it.", no_args_is_help=True)
@@ -41,28 +45,11 @@ def pull_(
 
     Exits 0 if any source succeeded (or nothing was due), 1 if every source failed.
     """
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
     from forecasts.errors import ForecastsError
     from forecasts.news.pull import pull
 
     settings = get_settings().news
-    err = Console(stderr=True, highlight=False)
-    bar = Progress(
-        TextColumn("{task.description:<32}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        console=err,
-        transient=True,
-        disable=not sys.stderr.isatty(),
-    )
-    task = bar.add_task("news", total=None)
-
-    def progress(done: int, total: int, label: str) -> None:
-        bar.update(task, completed=done, total=total or None, description=label[:32])
-
-    with bar:
+    with progress_bar("news") as progress:
         summary = pull(
             runtime().session,
             settings=settings,
@@ -70,8 +57,12 @@ def pull_(
             source=source,
             progress=progress,
         )
+    err = err_console()
     for w in summary.warnings:
         err.print(f"warning: {w}", markup=False)
+    from forecasts.tables import print_hanging
+
+    out = console()
     width = max((len(s.name) for s in summary.sources), default=0)
     for s in summary.sources:
         if s.status == "failed":
@@ -91,7 +82,7 @@ def pull_(
             if s.error:
                 detail += f"; {s.error}"
         status = _STATUS_LABEL.get(s.status, s.status)
-        echo(f"{s.name:<{width}}  {status:<12}  {detail}")
+        print_hanging(out, f"{s.name:<{width}}  {status:<12}  ", detail)
     echo(f"Summary: {summary.line()}.")
     if summary.all_failed:
         raise ForecastsError(
@@ -105,7 +96,9 @@ _STATUS_LABEL = {"not_modified": "not modified", "deferred": "backing off"}
 
 @app.command("list")
 def list_(
-    question: str | None = typer.Argument(None, metavar="ID", help="Only this question's news."),
+    question: str | None = typer.Argument(
+        None, metavar="ID", help="Only this question's news.", autocompletion=complete_question_id
+    ),
     since: str | None = typer.Option(
         None,
         "--since",
@@ -163,7 +156,11 @@ def _none_matched(stored: int, question: str | None, day: dt.date | None) -> str
 
 
 @app.command("sources")
-def sources_(as_json: bool = typer.Option(False, "--json", help="JSON output.")) -> None:
+def sources_(
+    wide: bool = wide_option(),
+    tsv: bool = tsv_option(),
+    as_json: bool = typer.Option(False, "--json", help="JSON output."),
+) -> None:
     """Each news source's last fetch, status, error and next allowed fetch."""
     from forecasts.news.plan import source_specs
     from forecasts.news.store import all_sources
@@ -183,22 +180,38 @@ def sources_(as_json: bool = typer.Option(False, "--json", help="JSON output."))
     if not rows:
         echo("No news sources configured (see [news] in forecasts.toml).")
         return
-    from rich.table import Table
+    from forecasts.tables import Column, render
 
-    t = Table()
-    for name in ("name", "kind", "status", "last fetch", "failures", "next allowed", "error"):
-        t.add_column(name, overflow="fold")
-    for r in rows:
-        t.add_row(
-            r["name"] + ("" if r["configured"] else " (not configured)"),
-            r["kind"],
-            r["status"],
-            _iso_short(r["last_attempt"]),
-            str(r["failures"]),
-            _iso_short(r["next_allowed_at"]) or "now",
-            r["error"] or "",
-        )
-    console().print(t)
+    columns = [
+        Column("name"),
+        Column("kind", priority=3),
+        Column("status"),
+        Column("last_fetch", header="last fetch", priority=1),
+        Column("failures", justify="right", priority=2),
+        Column("next_allowed", header="next allowed", priority=2),
+        Column("error", wide_only=True),
+        Column("url", wide_only=True),
+    ]
+    render(
+        console(),
+        columns,
+        [
+            [
+                r["name"] + ("" if r["configured"] else " (not configured)"),
+                r["kind"],
+                r["status"],
+                _iso_short(r["last_attempt"]),
+                str(r["failures"]),
+                _iso_short(r["next_allowed_at"]) or "now",
+                r["error"] or "",
+                r["url"],
+            ]
+            for r in rows
+        ],
+        wide=wide,
+        tsv=tsv,
+        notes=[f"error: {r['error']}" if r["error"] else None for r in rows],
+    )
 
 
 def _iso_short(value: str | None) -> str:

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import typer
 
-from forecasts.cli._common import console, db_session, echo, print_json, runtime
+from forecasts.cli._common import (
+    console,
+    db_session,
+    echo,
+    print_json,
+    runtime,
+    tsv_option,
+    wide_option,
+)
 
 app = typer.Typer(
     help="Outgoing mail: list queued, sent and failed messages; `retry` sends now.",
@@ -15,15 +23,17 @@ app = typer.Typer(
 @app.callback()
 def list_(
     ctx: typer.Context,
+    wide: bool = wide_option(),
+    tsv: bool = tsv_option(),
     as_json: bool = typer.Option(False, "--json", help="JSON output."),
 ) -> None:
-    """Outgoing mail: list queued, sent and failed messages (key, to, subject, attempts,
-    last error, sent time); `forecasts outbox retry` sends the queued and failed now."""
+    """Outgoing mail: list queued, sent and failed messages, each with its last error.
+
+    `forecasts outbox retry` sends the queued and failed now."""
     if ctx.invoked_subcommand is not None:
         return
-    from rich.table import Table
-
     from forecasts.mail.outbox import list_outbox
+    from forecasts.tables import CellValue, Column, render
 
     with db_session() as session:
         rows = list_outbox(session)
@@ -33,22 +43,32 @@ def list_(
     if not rows:
         echo("The outbox is empty.")
         return
-    t = Table()
-    for col in ("key", "to", "status", "attempts", "sent / next try", "subject"):
-        t.add_column(col, no_wrap=col != "subject", overflow="fold")
-    t.add_column("last error", overflow="fold")
+    columns = [
+        Column("key"),
+        Column("status"),
+        Column("when", header="sent / next try", priority=1),
+        Column("attempts", justify="right", priority=4),
+        Column("to", elastic=True, min_width=12, priority=2),
+        Column("subject", elastic=True, min_width=16, priority=3),
+        Column("last_error", header="last error", wide_only=True),
+    ]
+    table: list[list[CellValue]] = []
     for r in rows:
         when = r.sent_at if r.status == "sent" else r.next_attempt_at
-        t.add_row(
-            r.key,
-            ", ".join(r.to),
-            r.status,
-            str(r.attempts),
-            when.strftime("%Y-%m-%d %H:%M") if when else "",
-            r.subject,
-            r.last_error or "",
+        table.append(
+            [
+                r.key,
+                r.status,
+                when.strftime("%Y-%m-%d %H:%M") if when else "",
+                str(r.attempts),
+                ", ".join(r.to),
+                r.subject,
+                r.last_error or "",
+            ]
         )
-    console().print(t)
+    # The last error is long free text, read whole: under its message, not cut in a column.
+    notes = [f"last error: {r.last_error}" if r.last_error else None for r in rows]
+    render(console(), columns, table, wide=wide, tsv=tsv, notes=notes)
 
 
 @app.command("retry")

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import typer
 
-from forecasts.cli._common import console, db_session, echo, print_json
+from forecasts.cli._common import (
+    console,
+    db_session,
+    echo,
+    print_json,
+    tsv_option,
+    wide_option,
+)
 
 app = typer.Typer(help="Forecasters and reviewers.", no_args_is_help=True)
 
@@ -58,26 +65,40 @@ def set_(
 
 
 @app.command("list")
-def list_(as_json: bool = typer.Option(False, "--json", help="JSON output.")) -> None:
+def list_(
+    wide: bool = wide_option(),
+    tsv: bool = tsv_option(),
+    as_json: bool = typer.Option(False, "--json", help="JSON output."),
+) -> None:
     """List people and their roles."""
-    from rich.table import Table
-
     from forecasts.domain.people import list_people
+    from forecasts.tables import Column, render
 
     with db_session() as session:
         rows = list_people(session)
     if as_json:
         print_json(rows)
         return
-    t = Table()
-    for col in ("handle", "name", "email", "roles", "digest"):
-        t.add_column(col)
-    for r in rows:
-        t.add_row(
-            r["handle"],
-            r["name"] or "",
-            r["email"] or "",
-            ", ".join(r["roles"]),
-            "yes" if r["digest"] else "no",
-        )
-    console().print(t)
+    columns = [
+        Column("handle"),
+        Column("roles", priority=1),
+        Column("digest", priority=3),
+        Column("email", elastic=True, min_width=12, priority=2),
+        Column("name", elastic=True, min_width=12),
+    ]
+    render(
+        console(),
+        columns,
+        [
+            [
+                r["handle"],
+                ", ".join(r["roles"]),
+                "yes" if r["digest"] else "no",
+                r["email"] or "",
+                r["name"] or "",
+            ]
+            for r in rows
+        ],
+        wide=wide,
+        tsv=tsv,
+    )

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from forecasts.cli._common import (
+    complete_question_id,
     console,
     db_session,
     echo,
@@ -17,8 +18,16 @@ from forecasts.cli._common import (
     print_json,
     runtime,
     sync_summary,
+    tsv_option,
+    wide_option,
 )
 from forecasts.errors import BadInput
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from forecasts.views import QuestionPage
+from forecasts.tables import STATUS_STYLES, Cell, CellValue, Column, render
 
 STATUS_HELP = "One of upcoming, open, closed, overdue, pending, disputed, resolved, annulled."
 
@@ -112,25 +121,50 @@ def add(
         echo(f"Added {q.id}: {q.title} (opens {q.opens}, closes {q.closes}).")
 
 
-def _table(rows: list[dict[str, Any]], title: str | None = None) -> None:
-    from rich.table import Table
+def _columns(*, due: bool = False) -> list[Column]:
+    """The columns of `list` (and, with ``due``, of `due`: the day it must be resolved by
+    instead of the closing day). In a narrow terminal `list` keeps the crowd and the paper
+    longest (they are what it lists), `due` the day a question must be resolved by."""
+    return [
+        Column("id"),
+        Column("status", styles=STATUS_STYLES),
+        Column("type", wide_only=True),
+        Column("opens", wide_only=True),
+        Column("closes", priority=3, wide_only=due),
+        Column("resolve_by", header="resolve by", priority=1, wide_only=not due),
+        Column("forecasters", header="n", justify="right", wide_only=True),
+        Column("crowd", priority=1 if not due else 2),
+        Column("paper", priority=1 if not due else 2),
+        Column("outcome", priority=2),
+        Column("tags", wide_only=True),
+        Column("title", elastic=True, min_width=20),
+    ]
 
-    t = Table(title=title, show_lines=False)
-    for col in ("id", "status", "closes", "crowd", "paper", "outcome"):
-        t.add_column(col, no_wrap=True)
-    t.add_column("title", overflow="fold")
-    for r in rows:
-        res = r["resolution"]
-        t.add_row(
-            r["id"],
-            r["status"],
-            r["closes"],
-            fmt_value(r["crowd"]),
-            fmt_value(r["paper"]),
-            res["outcome"] if res else "",
-            r["title"],
-        )
-    console().print(t)
+
+def _row(r: dict[str, Any]) -> list[CellValue]:
+    from forecasts.report.text import compact_value
+
+    res = r["resolution"]
+    return [
+        r["id"],
+        r["status"],
+        r["type"],
+        r["opens"],
+        r["closes"],
+        r["resolve_by"],
+        str(r["forecasters"]),
+        Cell(compact_value(r["crowd"]), fmt_value(r["crowd"])),
+        Cell(compact_value(r["paper"]), fmt_value(r["paper"])),
+        res["outcome"] if res else "",
+        ",".join(r["tags"]),
+        r["title"],
+    ]
+
+
+def _table(
+    rows: list[dict[str, Any]], *, due: bool = False, wide: bool = False, tsv: bool = False
+) -> None:
+    render(console(), _columns(due=due), [_row(r) for r in rows], wide=wide, tsv=tsv)
 
 
 def list_(
@@ -139,9 +173,15 @@ def list_(
     as_of: str | None = typer.Option(
         None, "--as-of", metavar="DATE", help="State at the end of this UTC day."
     ),
+    wide: bool = wide_option(),
+    tsv: bool = tsv_option(),
     as_json: bool = typer.Option(False, "--json", help="JSON output."),
 ) -> None:
-    """List questions with status, crowd and paper forecasts."""
+    """List questions with status, crowd and paper forecasts.
+
+    The table fits the terminal (80 columns when piped): a numeric forecast shows as its
+    median and p10-p90 interval, long titles end in an ellipsis. --wide shows every column
+    and full values; --tsv is for scripts."""
     from forecasts.domain.questions import list_questions
 
     day = parse_date(as_of, "--as-of")
@@ -152,16 +192,18 @@ def list_(
     elif not rows:
         echo("No questions match.")
     else:
-        _table(rows)
+        _table(rows, wide=wide, tsv=tsv)
 
 
 def due(
     as_of: str | None = typer.Option(
         None, "--as-of", metavar="DATE", help="State at the end of this UTC day."
     ),
+    wide: bool = wide_option(),
+    tsv: bool = tsv_option(),
     as_json: bool = typer.Option(False, "--json", help="JSON output."),
 ) -> None:
-    """Questions awaiting resolution (closed or overdue)."""
+    """Questions awaiting resolution: closed, overdue, pending or disputed."""
     from forecasts.domain.questions import due_questions
 
     day = parse_date(as_of, "--as-of")
@@ -172,76 +214,250 @@ def due(
     elif not rows:
         echo("Nothing is awaiting resolution.")
     else:
-        _table(rows)
+        _table(rows, due=True, wide=wide, tsv=tsv)
 
 
 def show(
-    id: str = typer.Argument(..., help="Question id."),
+    id: str = typer.Argument(..., help="Question id.", autocompletion=complete_question_id),
     as_json: bool = typer.Option(False, "--json", help="JSON output."),
 ) -> None:
-    """Show one question: criteria, claim, forecasts and resolution history."""
-    from forecasts.domain.questions import question_detail
+    """Show one question: status, criteria, forecasts, news and resolutions.
+
+    A page: the status and dates in words, the criteria and the paper's claim, the crowd
+    and the paper, the forecast history (the crowd over time as a sparkline), the latest
+    matched news, the resolution history and reviewers' proposals."""
+    from forecasts.views import question_page
 
     with db_session() as session:
-        d = question_detail(session, question_id=id)
+        page = question_page(session, question_id=id)
     if as_json:
-        print_json(d)
+        print_json(page.to_dict())
         return
-    _show_text(d)
+    show_page(page, console())
 
 
-def _show_text(d: dict[str, Any]) -> None:
-    lines = [f"{d['id']}: {d['title']}", f"  type: {d['type']}"]
-    if d["options"]:
-        lines.append(f"  options: {', '.join(d['options'])}")
-    if d["type"] == "numeric":
-        lines.append(f"  range: {d['min']:g} to {d['max']:g} {d['unit'] or ''}".rstrip())
-    lines += [
-        f"  status: {d['status']}",
-        f"  opens {d['opens']}, closes {d['closes']}, resolve by {d['resolve_by']}",
-        f"  tags: {', '.join(d['tags']) or '-'}",
-        f"  crowd: {fmt_value(d['crowd'])} ({d['forecasters']} forecaster{'' if d['forecasters'] == 1 else 's'}); "
-        f"paper: {fmt_value(d['paper'])}",
-        "",
-        "Criteria:",
-        *("  " + x for x in d["criteria"].splitlines()),
-    ]
+def show_page(page: QuestionPage, out: Console) -> None:
+    """The question page, section by section; user text is never read as markup."""
+    d = page.detail
+    _header(d, out)
+    _section(out, "Criteria", d["criteria"])
     if d["fine_print"]:
-        lines += ["Fine print:", *("  " + x for x in d["fine_print"].splitlines())]
+        _section(out, "Fine print", d["fine_print"])
     if d["claim"]:
-        lines += ["Claim:", f"  {d['claim']['section']}: \u201c{d['claim']['quote']}\u201d"]
+        _section(
+            out,
+            f"The paper's claim ({d['claim']['section']})",
+            f"\u201c{d['claim']['quote']}\u201d",
+        )
     if d["sources"]:
-        lines.append("Sources:")
-        lines += [
-            "  " + " ".join(x for x in (s.get("name"), s.get("url") and f"<{s['url']}>") if x)
-            for s in d["sources"]
-        ]
-    if d["forecasts"]:
-        lines.append("Forecasts:")
-        for f in d["forecasts"]:
-            note = f"  ({f['note']})" if f["note"] else ""
-            lines.append(f"  {f['made_at']}  {f['by']}: {fmt_value(f['value'])}{note}")
-    if d["resolutions"]:
-        lines.append("Resolutions:")
-        for r in d["resolutions"]:
-            flag = " [superseded]" if r["superseded"] else ""
-            why = f" (correction: {r['correction_reason']})" if r["correction_reason"] else ""
-            by = " and ".join(", ".join(r["reviewers"]).rsplit(", ", 1))
-            lines.append(f"  {r['resolved_on']}  {r['outcome']} by {by}{flag}{why}")
-            lines += [f"    evidence: {u}" for u in r["evidence"]]
-            if r["note"]:
-                lines += ["    note: " + x for x in r["note"].splitlines()]
-    if d["proposals"]:
-        lines.append("Proposals:")
-        for p in d["proposals"]:
-            what = f"correct to {p['outcome']}" if p["correction"] else p["outcome"]
-            why = f" ({p['correction_reason']})" if p["correction_reason"] else ""
-            lines.append(f"  {p['proposed_at']}  {p['by']}: {what}{why} [{p['state']}]")
-            lines += [f"    evidence: {u}" for u in p["evidence"]]
+        out.print()
+        out.print("Sources", style="bold")
+        for src in d["sources"]:
+            name, url = src.get("name"), src.get("url")
+            _wrapped(out, " ".join(x for x in (name, url and f"<{url}>") if x), indent=2)
+    _forecasts(d, out)
+    _news(page, out)
+    _resolutions(d, out)
+    _proposals(d, out)
     if d["revisions"]:
-        lines.append("Revisions:")
-        lines += [
-            f"  {r['changed_at']}  {', '.join(r['changes'])} ({r['reason']})"
-            for r in d["revisions"]
+        _section(
+            out,
+            "Revisions",
+            "\n".join(
+                f"{_when(r['changed_at'])}  {', '.join(r['changes'])} ({r['reason']})"
+                for r in d["revisions"]
+            ),
+        )
+
+
+def _header(d: dict[str, Any], out: Console) -> None:
+    from rich.text import Text
+
+    from forecasts.report.text import compact_value, plural
+
+    kind = d["type"]
+    if kind == "choice":
+        kind += f": {', '.join(d['options'])}"
+    elif kind == "numeric":
+        kind += f", {d['min']:g} to {d['max']:g} {d['unit'] or ''}".rstrip()
+    out.print(Text.assemble((d["id"], "bold"), f"  ({kind})"))
+    _wrapped(out, d["title"], indent=0)
+    out.print()
+    status = d["status"]
+    out.print(
+        Text.assemble(
+            ("Status  ", "bold"), (status, STATUS_STYLES.get(status, "")), f": {_status_words(d)}"
+        )
+    )
+    out.print(Text.assemble(("Dates   ", "bold"), _dates(d)))
+    if d["tags"]:
+        out.print(Text.assemble(("Tags    ", "bold"), ", ".join(d["tags"])))
+    n = d["forecasters"]
+    crowd = compact_value(d["crowd"]) if d["crowd"] is not None else "no forecasts yet"
+    who = f" from {plural(n, 'forecaster')}" if n else ""
+    out.print(
+        Text.assemble(
+            ("Crowd   ", "bold"), f"{crowd}{who}", ("   Paper  ", "bold"), compact_value(d["paper"])
+        )
+    )
+
+
+def _status_words(d: dict[str, Any]) -> str:
+    """The status in words, with the day that matters next."""
+    from forecasts.report.text import days_in_words
+
+    days, status = d["days_until"], d["status"]
+    res = d["resolution"]
+    if status == "upcoming":
+        return f"opens {days_in_words(days['opens'])} ({d['opens']})"
+    if status == "open":
+        return f"closes {days_in_words(days['closes'])} ({d['closes']})"
+    if status == "closed":
+        return f"awaiting resolution, due {days_in_words(days['resolve_by'])} ({d['resolve_by']})"
+    if status == "overdue":
+        return f"awaiting resolution, due {days_in_words(days['resolve_by'])} ({d['resolve_by']})"
+    if status in ("pending", "disputed"):
+        open_ = [p for p in d["proposals"] if p["state"] == "open" and not p["correction"]]
+        said = "; ".join(f"{p['by']} proposed {p['outcome']}" for p in open_)
+        what = "reviewers disagree" if status == "disputed" else "waiting for the review quorum"
+        return f"{what} ({said})" if said else what
+    assert res is not None
+    outcome = "" if status == "annulled" else f"{res['outcome']} "
+    return f"{outcome}on {res['resolved_on']}"
+
+
+def _dates(d: dict[str, Any]) -> str:
+    return f"opens {d['opens']} · closes {d['closes']} · resolve by {d['resolve_by']}"
+
+
+def _section(out: Console, title: str, body: str) -> None:
+    """A bold title, then the body reflowed to the width, indented by two."""
+    out.print()
+    out.print(title, style="bold", markup=False)
+    _wrapped(out, body, indent=2)
+
+
+def _wrapped(out: Console, text: str, *, indent: int) -> None:
+    from forecasts.tables import print_wrapped
+
+    print_wrapped(out, text, indent=indent, paragraphs=True)
+
+
+def _when(iso: str) -> str:
+    """A JSON timestamp as people read it: 2027-03-20 12:00."""
+    return iso[:16].replace("T", " ")
+
+
+def _forecasts(d: dict[str, Any], out: Console) -> None:
+    forecasts = d["forecasts"]
+    if not forecasts:
+        return
+    out.print()
+    out.print("Forecast history", style="bold")
+    for label, spark, last in _crowd_lines(d):
+        out.print(f"  {label}{spark}  {last}", markup=False)
+    from forecasts.report.text import compact_value
+    from forecasts.tables import table_lines
+
+    columns = [
+        Column("made_at", header="made"),
+        Column("by"),
+        Column("value"),
+        Column("note", elastic=True, min_width=12, priority=1),
+    ]
+    rows: list[list[CellValue]] = [
+        [
+            _when(f["made_at"]),
+            f["by"],
+            Cell(compact_value(f["value"]), fmt_value(f["value"])),
+            f["note"] or "",
         ]
-    echo("\n".join(lines))
+        for f in forecasts
+    ]
+    for line in table_lines(columns, rows, width=out.width - 2, wide=False):
+        out.print("  ", line, sep="", soft_wrap=True)
+
+
+def _crowd_lines(d: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """The crowd over time as sparklines: (label, line, latest value) per series; one
+    series for a binary or numeric question (its median), one per option for a choice."""
+    from forecasts.report.text import compact_value, sparkline
+
+    history = d["crowd_history"]
+    if not history:
+        return []
+    values = [h["crowd"] for h in history]
+    if d["type"] == "binary":
+        return [("crowd ", sparkline(values), compact_value(values[-1]))]
+    if d["type"] == "numeric":
+        medians = [v.get("p50") for v in values]
+        return [
+            ("crowd median ", sparkline(medians, d["min"], d["max"]), compact_value(values[-1]))
+        ]
+    width = max(len(o) for o in d["options"])
+    return [
+        (f"{o:<{width}} ", sparkline([v.get(o) for v in values]), compact_value(values[-1].get(o)))
+        for o in d["options"]
+    ]
+
+
+def _news(page: QuestionPage, out: Console) -> None:
+    if not page.news:
+        return
+    out.print()
+    more = (
+        f"; all of them: forecasts news list {page.detail['id']}"
+        if page.news_total > len(page.news)
+        else ""
+    )
+    out.print(
+        f"Latest news ({len(page.news)} of {page.news_total}{more})", style="bold", markup=False
+    )
+    columns = [
+        Column("published"),
+        Column("source", priority=1),
+        Column("flag", header="", priority=2),
+        Column("title", elastic=True, min_width=20),
+    ]
+    rows: list[list[CellValue]] = [
+        [
+            (a.published or a.fetched_at).strftime("%Y-%m-%d"),
+            a.source,
+            "possible resolution" if a.possible_resolution else "",
+            a.title,
+        ]
+        for a in page.news
+    ]
+    from forecasts.tables import table_lines
+
+    for line in table_lines(columns, rows, width=out.width - 2, wide=False):
+        out.print("  ", line, sep="", soft_wrap=True)
+
+
+def _resolutions(d: dict[str, Any], out: Console) -> None:
+    if not d["resolutions"]:
+        return
+    out.print()
+    out.print("Resolution history", style="bold")
+    for r in d["resolutions"]:
+        flag = " [superseded]" if r["superseded"] else ""
+        why = f" (correction: {r['correction_reason']})" if r["correction_reason"] else ""
+        by = " and ".join(", ".join(r["reviewers"]).rsplit(", ", 1))
+        out.print(f"  {r['resolved_on']}  {r['outcome']} by {by}{flag}{why}", markup=False)
+        for url in r["evidence"]:
+            out.print(f"    evidence: {url}", markup=False, soft_wrap=True)
+        if r["note"]:
+            out.print("    note:")
+            _wrapped(out, r["note"], indent=6)
+
+
+def _proposals(d: dict[str, Any], out: Console) -> None:
+    if not d["proposals"]:
+        return
+    lines = []
+    for p in d["proposals"]:
+        what = f"correct to {p['outcome']}" if p["correction"] else p["outcome"]
+        why = f" ({p['correction_reason']})" if p["correction_reason"] else ""
+        lines.append(f"{_when(p['proposed_at'])}  {p['by']}: {what}{why} [{p['state']}]")
+        lines += [f"  evidence: {u}" for u in p["evidence"]]
+    _section(out, "Review (proposals)", "\n".join(lines))

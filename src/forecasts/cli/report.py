@@ -28,6 +28,11 @@ def report(
         "forecasts made before its end. Default: now.",
     ),
     bins: int = typer.Option(10, "--bins", metavar="N", help="Calibration bins (1-100)."),
+    calibration: bool = typer.Option(
+        False,
+        "--calibration",
+        help="Each forecaster's calibration table in full (the default is one line each).",
+    ),
     json_out: bool = typer.Option(
         False, "--json", help="Print the report as JSON instead of tables."
     ),
@@ -38,29 +43,34 @@ def report(
         None, "--png", metavar="FILE", help="Also write the reliability diagram as a PNG (800x600)."
     ),
 ) -> None:
-    """Scores and calibration: a leaderboard, calibration per forecaster, the paper's scorecard.
+    """Scores and calibration: a leaderboard, the paper's scorecard, calibration per
+    forecaster.
 
-    Only resolved questions count; see docs/scoring.md for the definitions.
+    Only resolved questions count; see docs/scoring.md for the definitions. In a terminal,
+    calibration is one line per forecaster; --calibration or --forecaster shows the tables.
     """
     import sys
 
-    from forecasts.cli._common import console, echo, runtime
+    from forecasts.cli._common import console, echo, runtime, working
     from forecasts.report.run import run_report
 
-    run = run_report(
-        runtime().session,
-        as_of=as_of,
-        bins=bins,
-        forecaster=forecaster,
-        tag=tag,
-        html=html,
-        png=png,
-    )
+    with working("Scoring"):
+        run = run_report(
+            runtime().session,
+            as_of=as_of,
+            bins=bins,
+            forecaster=forecaster,
+            tag=tag,
+            html=html,
+            png=png,
+        )
     if json_out:
         echo(run.report.to_json())
     else:
         from forecasts.report.terminal import render_terminal
 
-        render_terminal(run.report, console())
+        render_terminal(
+            run.report, console(), full_calibration=calibration or forecaster is not None
+        )
     for path in run.written:
         print(f"wrote {path}", file=sys.stderr if json_out else sys.stdout)

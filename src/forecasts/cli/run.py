@@ -11,7 +11,7 @@ from typing import Any
 
 import typer
 
-from forecasts.cli._common import console, echo, print_json, runtime
+from forecasts.cli._common import console, echo, print_json, runtime, tsv_option, wide_option
 
 
 def run(
@@ -72,7 +72,11 @@ def run(
         )
 
 
-def jobs(as_json: bool = typer.Option(False, "--json", help="JSON output.")) -> None:
+def jobs(
+    wide: bool = wide_option(),
+    tsv: bool = tsv_option(),
+    as_json: bool = typer.Option(False, "--json", help="JSON output."),
+) -> None:
     """Each scheduled job: its schedule, its next run, and how its last run ended; and
     whether a scheduler is running on this database."""
     from forecasts.scheduler.status import scheduler_status
@@ -83,10 +87,8 @@ def jobs(as_json: bool = typer.Option(False, "--json", help="JSON output.")) -> 
         return
     from zoneinfo import ZoneInfo
 
-    from rich.markup import escape
-    from rich.table import Table
-
     from forecasts import clock
+    from forecasts.tables import CellValue, Column, render
 
     zone = ZoneInfo(status.timezone)
 
@@ -99,25 +101,32 @@ def jobs(as_json: bool = typer.Option(False, "--json", help="JSON output.")) -> 
         # Past: no scheduler ran at that time; the next one to start runs it at once.
         return when(value) + (" (due)" if value <= clock.now() else "")
 
-    t = Table()
-    t.add_column("job", no_wrap=True)
-    t.add_column(f"schedule ({status.timezone})", no_wrap=True)
-    t.add_column("next run", no_wrap=True)
-    t.add_column("last run", no_wrap=True)
-    t.add_column("status", no_wrap=True)
-    t.add_column("summary", overflow="fold")
+    columns = [
+        Column("job"),
+        Column("schedule", header=f"schedule ({status.timezone})", priority=2),
+        Column("next_run", header="next run"),
+        Column("last_run", header="last run", priority=1),
+        Column("status", priority=1),
+        Column("summary", wide_only=True),
+    ]
+    rows: list[list[CellValue]] = []
+    notes: list[str | None] = []
     for job in status.jobs:
         last = job.last_run
         took = f" ({last.seconds:.1f} s)" if last and last.seconds is not None else ""
-        t.add_row(
-            job.id,
-            job.schedule,
-            next_run(job.next_run),
-            when(last.started_at) + took if last else "never",
-            last.status if last else "",
-            escape((last.error or last.summary or "") if last else job.does),
+        summary = (last.error or last.summary or "") if last else job.does
+        rows.append(
+            [
+                job.id,
+                job.schedule,
+                next_run(job.next_run),
+                when(last.started_at) + took if last else "never",
+                last.status if last else "",
+                summary,
+            ]
         )
-    console().print(t)
+        notes.append(summary or None)  # free text, read whole under its job
+    render(console(), columns, rows, wide=wide, tsv=tsv, notes=notes)
     h = status.holder
     if h is None:
         echo("No scheduler is running on this database; start one with `forecasts run`.")

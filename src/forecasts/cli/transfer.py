@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from forecasts.cli._common import db_session, echo, runtime
+from forecasts.cli._common import db_session, echo, progress_bar, runtime, working
 from forecasts.errors import BadInput
 
 
@@ -24,7 +24,7 @@ def export(
 
     if format not in ("json", "csv"):
         raise BadInput(f"--format {format!r} is not supported; use json or csv")
-    with db_session() as session:
+    with working("Exporting"), db_session() as session:
         text = export_json(session) if format == "json" else export_forecasts_csv(session)
     if out is None:
         sys.stdout.write(text)
@@ -42,6 +42,7 @@ def import_(path: Path = typer.Argument(..., help="A JSON file from `forecasts e
     """Import a JSON export into an empty database."""
     from forecasts.domain.setup import import_file
 
-    counts = import_file(runtime(), path)
+    with progress_bar("importing") as progress:
+        counts = import_file(runtime(), path, progress=progress)
     summary = ", ".join(f"{n} {t}" for t, n in counts.items() if n)
     echo(f"Imported {path}: {summary or 'nothing'}.")

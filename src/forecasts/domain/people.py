@@ -3,15 +3,18 @@ resolutions written in questions.yaml are recorded by the reviewer ``curator``."
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlmodel import Session
 
 from forecasts import clock
-from forecasts.domain.schemas import PersonSpec, validated
-from forecasts.errors import Conflict, NotAllowed, PersonNotFound
+from forecasts.errors import Conflict, NotAllowed
 from forecasts.store.models import Person
+from forecasts.suggest import person_not_found
+
+if TYPE_CHECKING:
+    from forecasts.domain.schemas import PersonSpec
 
 PAPER = "paper"
 CURATOR = "curator"
@@ -70,6 +73,8 @@ def update_person(
         "roles": roles,
         "digest": current["digest"] if digest is None else digest,
     }
+    from forecasts.domain.schemas import PersonSpec, validated  # built on first use: reads skip it
+
     spec = validated(PersonSpec, {"handle": p.handle, **wanted})
     changed = [k for k in current if getattr(spec, k) != current[k]]
     for k in changed:
@@ -82,7 +87,7 @@ def update_person(
 def get_person(session: Session, *, handle: str) -> Person:
     p = session.get(Person, handle)
     if p is None:
-        raise PersonNotFound(handle)
+        raise person_not_found(session, handle)
     return p
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlmodel import Session, col
@@ -14,10 +14,13 @@ from sqlmodel import Session, col
 from forecasts import clock
 from forecasts.crowd import crowd
 from forecasts.domain.people import CURATOR, PAPER, ensure_curator, ensure_paper
-from forecasts.domain.schemas import QuestionSpec, ResolutionSpec
 from forecasts.domain.values import ANNULLED, Value, fits
-from forecasts.errors import BadInput, Conflict, QuestionNotFound
+from forecasts.errors import BadInput, Conflict
 from forecasts.store.models import Forecast, Proposal, Question, QuestionRevision, Resolution
+from forecasts.suggest import closest, question_not_found
+
+if TYPE_CHECKING:
+    from forecasts.domain.schemas import QuestionSpec, ResolutionSpec
 
 STATUSES = (
     "upcoming", "open", "closed", "overdue", "pending", "disputed", "resolved", "annulled"
@@ -88,7 +91,7 @@ def spec_fields(spec: QuestionSpec) -> dict[str, Any]:
 def get_question(session: Session, *, question_id: str) -> Question:
     q = session.get(Question, question_id)
     if q is None:
-        raise QuestionNotFound(question_id)
+        raise question_not_found(session, question_id)
     return q
 
 
@@ -491,8 +494,10 @@ def list_questions(
 ) -> list[dict[str, Any]]:
     """Questions with derived status, crowd and paper forecasts, ordered by closing date."""
     if status is not None and status not in STATUSES:
+        guess = closest(status, STATUSES)
+        hint = f"did you mean {guess}? " if guess else ""
         raise BadInput(
-            f"{status!r} is not a status; use one of {', '.join(STATUSES)}", field="status"
+            f"{status!r} is not a status; {hint}use one of {', '.join(STATUSES)}", field="status"
         )
     at = as_of_instant(as_of)
     questions = list(
@@ -515,7 +520,11 @@ def list_questions(
 def due_questions(session: Session, *, as_of: dt.date | None = None) -> list[dict[str, Any]]:
     """Questions awaiting resolution: closed, overdue, pending or disputed; most overdue
     first."""
-    rows = list_questions(session, as_of=as_of)
+    return awaiting(list_questions(session, as_of=as_of))
+
+
+def awaiting(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The list rows of questions awaiting resolution, most overdue first."""
     due = [r for r in rows if r["status"] in AWAITING]
     return sorted(due, key=lambda r: (r["resolve_by"], r["id"]))
 
@@ -595,6 +604,50 @@ def question_detail(
                 }
                 for r in revisions
             ],
+            "days_until": days_until(q, at.date()),
+            "crowd_history": [
+                {"at": clock.iso(when), "crowd": value}
+                for when, value in crowd_history(q, forecasts)
+            ],
         }
     )
     return d
+
+
+def days_until(q: Question, today: dt.date) -> dict[str, int]:
+    """Days from ``today`` to the question's opening, closing and resolve-by days (negative
+    once past): what `show` says as "closes in 12 days"."""
+    return {
+        "opens": (q.opens - today).days,
+        "closes": (q.closes - today).days,
+        "resolve_by": (q.resolve_by - today).days,
+    }
+
+
+#: At most this many points of a question's crowd history (a sparkline's width in `show`).
+CROWD_HISTORY_POINTS = 40
+
+
+def crowd_history(
+    q: Question, forecasts: Sequence[Forecast], points: int = CROWD_HISTORY_POINTS
+) -> list[tuple[dt.datetime, Value]]:
+    """The crowd as it stood after each forecaster's forecast, oldest first (``forecasts``
+    in the order they were made; the paper's are not part of the crowd). With more than
+    ``points`` forecasts, ``points`` of them evenly spread, the first and the last among
+    them."""
+    human = [f for f in forecasts if f.person != PAPER]
+    n = len(human)
+    if n > points:
+        kept = {round(i * (n - 1) / (points - 1)) for i in range(points)}
+    else:
+        kept = set(range(n))
+    latest: dict[str, Forecast] = {}
+    out = []
+    for i, f in enumerate(human):
+        latest[f.person] = f
+        if i not in kept:
+            continue
+        value = crowd_value(q, sorted(latest.values(), key=lambda x: (x.made_at, x.id or 0)))
+        if value is not None:
+            out.append((f.made_at, value))
+    return out

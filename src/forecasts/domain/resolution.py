@@ -24,7 +24,7 @@ from forecasts import clock
 from forecasts.domain.people import get_person
 from forecasts.domain.questions import current_resolutions, get_question
 from forecasts.domain.values import normalize_outcome
-from forecasts.errors import BadInput, NotAllowed
+from forecasts.errors import BadInput, NotAllowed, NotAReviewer
 from forecasts.store.models import Person, Proposal, Question, Resolution
 from forecasts.validate import http_url
 
@@ -100,7 +100,7 @@ def resolve(
 def _reviewer(session: Session, handle: str) -> Person:
     person = get_person(session, handle=handle)
     if "reviewer" not in person.roles:
-        raise NotAllowed(f"{handle!r} is not a reviewer; only reviewers resolve", field="by")
+        raise NotAReviewer(handle, field="by")
     return person
 
 

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 from forecasts.errors import DatabaseError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from forecasts.domain.questions import SyncReport
     from forecasts.runtime import Runtime
 
@@ -93,9 +95,11 @@ def schema_revision(runtime: Runtime) -> tuple[str | None, str]:
     return db.current_revision(runtime.engine), db.head_revision()
 
 
-def import_file(runtime: Runtime, path: Path) -> dict[str, int]:
+def import_file(
+    runtime: Runtime, path: Path, *, progress: Callable[[int, int, str], None] | None = None
+) -> dict[str, int]:
     """Load a JSON export file into a database with an empty, current schema. Returns the
-    rows imported per table."""
+    rows imported per table; ``progress`` as ``transfer.import_data``."""
     from forecasts.domain.transfer import import_data, read_export
     from forecasts.store import db
 
@@ -109,4 +113,4 @@ def import_file(runtime: Runtime, path: Path) -> dict[str, int]:
             "then import"
         )
     with runtime.session(write=True) as session:
-        return import_data(session, data=data)
+        return import_data(session, data=data, progress=progress)

@@ -10,6 +10,7 @@ import csv
 import datetime as dt
 import io
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -134,8 +135,15 @@ def read_export(path: Path) -> Any:
         raise BadInput(f"{path}:{e.lineno}: invalid JSON: {e.msg}") from None
 
 
-def import_data(session: Session, *, data: Any) -> dict[str, int]:
-    """Load an export into an empty database. Returns rows imported per table."""
+#: Rows inserted per statement on import (and per call of its ``progress``).
+IMPORT_CHUNK = 10_000
+
+
+def import_data(
+    session: Session, *, data: Any, progress: Callable[[int, int, str], None] | None = None
+) -> dict[str, int]:
+    """Load an export into an empty database. Returns rows imported per table.
+    ``progress(rows done, rows in all, table)`` is called as the rows go in."""
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise BadInput("not a forecasts export (expected JSON from `forecasts export`)")
     if data.get("version") != FORMAT_VERSION:
@@ -152,6 +160,8 @@ def import_data(session: Session, *, data: Any) -> dict[str, int]:
         )
     _require_empty(session)
     counts: dict[str, int] = {}
+    total = sum(len(v) for v in tables.values() if isinstance(v, list))
+    done = 0
     for table in _tables():
         rows = tables.get(table.name, [])
         if not isinstance(rows, list):
@@ -166,9 +176,10 @@ def import_data(session: Session, *, data: Any) -> dict[str, int]:
             ]
         except (TypeError, ValueError, AttributeError) as e:
             raise BadInput(f"table {table.name}: malformed row: {e}") from None
-        if converted:
+        for start in range(0, len(converted), IMPORT_CHUNK):
+            chunk = converted[start : start + IMPORT_CHUNK]
             try:
-                session.execute(sa.insert(table), converted)
+                session.execute(sa.insert(table), chunk)
             except sa.exc.OperationalError:
                 raise  # the database itself (locked, gone): not the file's fault
             except sa.exc.StatementError as e:
@@ -176,6 +187,9 @@ def import_data(session: Session, *, data: Any) -> dict[str, int]:
                 # number that is text, a string too long): the file is bad, not the database.
                 reason = str(e.orig if e.orig is not None else e).splitlines()[0]
                 raise BadInput(f"table {table.name}: {reason}") from None
+            done += len(chunk)
+            if progress is not None:
+                progress(done, total, table.name)
         counts[table.name] = len(converted)
     ensure_paper(session)  # an export made before the paper existed has no row for it
     _reset_sequences(session)

@@ -72,8 +72,11 @@ def parse_probability(text: str) -> float:
 
 def _check_prob(p: float, what: str) -> float:
     if not (PROB_MIN - ROUNDING <= p <= PROB_MAX + ROUNDING):
+        # 70 for 70%: the commonest slip, and the fix is one character.
+        hint = f" (for {p:g} percent, write {p:g}%)" if 2 <= p < 100 else ""
         raise InvalidValue(
-            f"{what} {p:g} is out of range; probabilities must lie in [{PROB_MIN}, {PROB_MAX}]"
+            f"{what} {p:g} is out of range; probabilities must lie in "
+            f"[{PROB_MIN}, {PROB_MAX}]{hint}"
         )
     return p
 

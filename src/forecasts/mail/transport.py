@@ -213,6 +213,11 @@ class SmtpTransport:
             raise SendError(self._describe(e), connection=True) from None
         return conn
 
+    def verify(self) -> None:
+        """Connect, secure and log in as sending would, then quit; raises ``SendError``
+        saying what failed (`forecasts doctor`)."""
+        _quit(self._connect())
+
     def send(self, data: bytes, *, key: str, sender: str, recipients: Sequence[str]) -> Delivered:
         import smtplib
 

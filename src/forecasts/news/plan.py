@@ -14,13 +14,14 @@ from urllib.parse import urlsplit
 
 from sqlmodel import Session, col, select
 
-from forecasts.errors import BadInput, QuestionNotFound
+from forecasts.errors import BadInput
 from forecasts.news import store
 from forecasts.news.query import Node, QueryError, parse_query, to_gdelt
 from forecasts.news.settings import NewsSettings
 from forecasts.news.sources import gdelt_url, search_feed_url
 from forecasts.news.summary import SourceOutcome
 from forecasts.store.models import Question, Resolution
+from forecasts.suggest import question_not_found
 
 # ------------------------------------------------------------------------ the sources
 
@@ -157,7 +158,7 @@ def read_state(
 def _named_question(session: Session, question_id: str) -> Question:
     row = session.get(Question, question_id)
     if row is None:
-        raise QuestionNotFound(question_id)
+        raise question_not_found(session, question_id)
     if not (row.news_query or "").strip():
         raise BadInput(f"question {question_id!r} has no news query", field="question_id")
     parse_query(row.news_query or "")  # a bad query is the user's to fix: exit 2

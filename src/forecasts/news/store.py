@@ -16,10 +16,11 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from forecasts import clock
-from forecasts.errors import BadInput, DatabaseError, NotFound, QuestionNotFound
+from forecasts.errors import BadInput, DatabaseError, NotFound
 from forecasts.news.models import Article, ArticleMatch, NewsSource, NewsSourceQuestion
 from forecasts.news.sources import shorten
 from forecasts.store.models import Question
+from forecasts.suggest import question_not_found
 
 #: Backoff of a failing source: BACKOFF_BASE x 2^(failures - 1), at most BACKOFF_CAP.
 BACKOFF_BASE = dt.timedelta(minutes=5)
@@ -377,7 +378,7 @@ def list_articles(
     """Matched articles, newest first (by published date, else when fetched). Matches
     marked irrelevant are never shown; an article left with no match is not listed."""
     if question_id is not None and session.get(Question, question_id) is None:
-        raise QuestionNotFound(question_id)
+        raise question_not_found(session, question_id)
     when = sa.func.coalesce(col(Article.published), col(Article.fetched_at))
     visible = sa.or_(col(ArticleMatch.relevant).is_(None), col(ArticleMatch.relevant).is_(True))
     ids_q = (
@@ -435,6 +436,36 @@ def list_articles(
     return out
 
 
+def count_matches(session: Session, *, question_id: str) -> int:
+    """How many articles are shown for a question (its matches not marked irrelevant)."""
+    visible = sa.or_(col(ArticleMatch.relevant).is_(None), col(ArticleMatch.relevant).is_(True))
+    stmt = (
+        sa.select(sa.func.count())
+        .select_from(_table(ArticleMatch))
+        .where(col(ArticleMatch.question_id) == question_id, visible)
+    )
+    return int(session.execute(stmt).scalar_one())
+
+
+@dataclass(frozen=True)
+class LastPull:
+    """When news was last fetched from any source, and when a fetch last succeeded
+    (None: never)."""
+
+    attempt: dt.datetime | None
+    success: dt.datetime | None
+
+
+def last_pull(session: Session) -> LastPull:
+    """The newest fetch attempt and the newest success over every source."""
+    row = session.execute(
+        sa.select(
+            sa.func.max(col(NewsSource.last_attempt)), sa.func.max(col(NewsSource.last_success))
+        )
+    ).one()
+    return LastPull(attempt=row[0], success=row[1])
+
+
 def count_articles(session: Session) -> int:
     """How many articles are stored, matched or not."""
     return int(
@@ -468,7 +499,7 @@ def mark(
     q = select(ArticleMatch).where(ArticleMatch.article_id == article_id)
     if question_id is not None:
         if session.get(Question, question_id) is None:
-            raise QuestionNotFound(question_id)
+            raise question_not_found(session, question_id)
         q = q.where(ArticleMatch.question_id == question_id)
     rows = list(session.exec(q).all())
     if not rows:

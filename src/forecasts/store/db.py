@@ -142,8 +142,21 @@ def _explain(e: Exception, engine: Engine) -> str:
     msg = str(getattr(e, "orig", e)).strip().splitlines()[0]
     if "no such table" in msg or ("does not exist" in msg and "relation" in msg):
         return f"database {safe_url(str(engine.url))} is not initialised; run `forecasts init`"
-    problem = _sqlite_file_problem(engine, msg) or msg
+    problem = _sqlite_file_problem(engine, msg) or _server_problem(engine, msg) or msg
     return f"database error ({safe_url(str(engine.url))}): {problem}"
+
+
+def _server_problem(engine: Engine, msg: str) -> str | None:
+    """A database server that could not be reached: what to look at next."""
+    if engine.dialect.name == "sqlite":
+        return None
+    unreachable = ("connection", "resolve host", "timeout expired", "could not translate")
+    if not any(word in msg.lower() for word in unreachable):
+        return None
+    return (
+        f"{msg}; is the server running and the URL right? "
+        "(`forecasts config` shows the URL and where it came from)"
+    )
 
 
 def _sqlite_file_problem(engine: Engine, msg: str) -> str | None:
