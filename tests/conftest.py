@@ -6,6 +6,7 @@ PostgreSQL server named by FORECASTS_TEST_DATABASE_URL (CI runs the suite both w
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import shutil
@@ -43,13 +44,25 @@ def _models_loaded() -> None:
     load_models()
 
 
-@pytest.fixture(autouse=True)
-def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    """No test reads the developer's own config, database or environment."""
+def _forget_environment(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
     for var in list(os.environ):
         if var.startswith("FORECASTS_") and var != "FORECASTS_TEST_DATABASE_URL":
             monkeypatch.delenv(var, raising=False)
-    monkeypatch.chdir(tmp_path)
+    monkeypatch.chdir(folder)
+
+
+@contextlib.contextmanager
+def isolated(folder: Path) -> Iterator[None]:
+    """For fixtures wider than one test: the same isolation `_isolated_env` gives a test."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _forget_environment(monkeypatch, folder)
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """No test reads the developer's own config, database or environment."""
+    _forget_environment(monkeypatch, tmp_path)
     yield
     from forecasts.cli import _common
     from forecasts.store.db import dispose_engines
@@ -171,6 +184,20 @@ def db_url(
         return
     _empty_pg_schema(_pg_migrated_schema)
     yield _pg_migrated_schema
+
+
+@pytest.fixture(scope="module")
+def module_db_url(
+    tmp_path_factory: pytest.TempPathFactory, _sqlite_template: Path
+) -> Iterator[str]:
+    """A migrated database that lives for a whole module: for a world that is costly to
+    build and that the module's tests only read (build it inside ``isolated``)."""
+    if PG_URL:
+        yield from _pg_schema(migrate=True)
+        return
+    path = tmp_path_factory.mktemp("module-db") / "forecasts.db"
+    shutil.copy(_sqlite_template, path)
+    yield f"sqlite:///{path}"
 
 
 @pytest.fixture

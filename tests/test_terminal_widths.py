@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from freezegun import freeze_time
 
-from conftest import REPO, CliResult
+from conftest import REPO, CliResult, isolated, make_cli
 from termhelp import COLOUR, as_pipe, as_terminal, plain
 
 WIDTHS = (80, 120)
@@ -26,10 +26,20 @@ DUE = (
 LONG_HANDLE = "a-forecaster-with-a-handle-forty-chars-x"
 
 
-@pytest.fixture
-def shipped(cli) -> Callable[..., CliResult]:
+@pytest.fixture(scope="module")
+def shipped(
+    module_db_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Callable[..., CliResult]:
     """The shipped questions, three more (closed, overdue, and resolved with forecasts),
-    three people, forecasts of each type and a resolution by a reviewer."""
+    three people, forecasts of each type and a resolution by a reviewer. Built once: the
+    tests only read it."""
+    cli = make_cli(module_db_url)
+    with isolated(tmp_path_factory.mktemp("shipped")):
+        _populate(cli)
+    return cli
+
+
+def _populate(cli: Callable[..., CliResult]) -> None:
     people = (
         ("people", "add", "alice", "--name", "Alice Liddell-Hargreaves of Westminster",
          "--email", "alice.liddell-hargreaves@analysis.example.org", "--reviewer"),
@@ -59,7 +69,6 @@ def shipped(cli) -> Callable[..., CliResult]:
                 assert r.exit_code == 0, r.output
         r = cli("resolve", DUE[0][0], "yes", "--by", "alice", "--evidence", "https://e.org/1")
         assert r.exit_code == 0, r.output
-    return cli
 
 
 def _rows(cli: Callable[..., CliResult], *args: str) -> list[dict[str, Any]]:

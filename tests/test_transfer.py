@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from freezegun import freeze_time
 from pytest_httpserver import HTTPServer
 
-from conftest import PG_URL, make_cli
+from conftest import PG_URL, isolated, make_cli
 from forecasts.store import db
 
 QUESTIONS = """\
@@ -176,25 +176,21 @@ def review_config(folder: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def populated_template(tmp_path_factory: pytest.TempPathFactory) -> Path | None:
-    """On SQLite, populate once and copy the file for each test (the setup is ~25 commands)."""
-    if PG_URL:
-        return None
+def populated_template(module_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Populated once per module (the setup is ~25 commands and a news pull). Every test
+    only reads it (or is refused an import into it and checks nothing changed): on
+    SQLite each gets a copy of the file anyway; on PostgreSQL they share one schema."""
     folder = tmp_path_factory.mktemp("populated")
-    path = folder / "source.db"
-    populate(make_cli(f"sqlite:///{path}"), folder)
+    with isolated(folder):
+        populate(make_cli(module_db_url), folder)
     db.dispose_engines()  # close every connection: the WAL is checkpointed into the file
-    return path
+    return module_db_url if PG_URL else module_db_url.removeprefix("sqlite:///")
 
 
 @pytest.fixture
-def source_url(request: pytest.FixtureRequest, populated_template, tmp_path: Path) -> str:
-    if populated_template is None:
-        url = request.getfixturevalue("db_url")
-        folder = tmp_path / "src"
-        folder.mkdir()
-        populate(make_cli(url), folder)
-        return url
+def source_url(populated_template: str, tmp_path: Path) -> str:
+    if PG_URL:
+        return populated_template
     path = tmp_path / "source.db"
     shutil.copy(populated_template, path)
     return f"sqlite:///{path}"
