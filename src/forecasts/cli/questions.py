@@ -312,9 +312,7 @@ def _status_words(d: dict[str, Any]) -> str:
         return f"opens {days_in_words(days['opens'])} ({d['opens']})"
     if status == "open":
         return f"closes {days_in_words(days['closes'])} ({d['closes']})"
-    if status == "closed":
-        return f"awaiting resolution, due {days_in_words(days['resolve_by'])} ({d['resolve_by']})"
-    if status == "overdue":
+    if status in ("closed", "overdue"):
         return f"awaiting resolution, due {days_in_words(days['resolve_by'])} ({d['resolve_by']})"
     if status in ("pending", "disputed"):
         open_ = [p for p in d["proposals"] if p["state"] == "open" and not p["correction"]]

@@ -244,6 +244,20 @@ def _human_forecast_counts(session: Session, ids: Iterable[str]) -> dict[str, in
     return {qid: n for qid, n in rows}
 
 
+@dataclass
+class _Edit:
+    """One question of the file against the database: new (``question`` None), or the
+    fields that would change, old and new."""
+
+    spec: QuestionSpec
+    question: Question | None
+    changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+
+    @property
+    def protected(self) -> list[str]:
+        return [k for k in PROTECTED if k in self.changes]
+
+
 def sync_questions(
     session: Session,
     *,
@@ -258,78 +272,98 @@ def sync_questions(
     changes (plan_file_resolutions)."""
     report = SyncReport(dry_run=dry_run)
     existing = {q.id: q for q in session.execute(select(Question)).scalars()}
-    counts = _human_forecast_counts(session, existing)
-    plans: list[tuple[QuestionSpec, Question | None, dict[str, tuple[Any, Any]]]] = []
-    blocked: list[str] = []
-    for spec in specs:
-        q = existing.get(spec.id)
-        if q is None:
-            plans.append((spec, None, {}))
-            continue
-        new = spec_fields(spec)
-        changes = {k: (getattr(q, k), v) for k, v in new.items() if getattr(q, k) != v}
-        protected = [k for k in PROTECTED if k in changes]
-        if protected and counts.get(q.id, 0) > 0:
-            if not force:
-                blocked.append(f"{q.id} ({', '.join(protected)})")
-            else:
-                report.forced.append(q.id)
-        plans.append((spec, q, changes))
-    if blocked:
-        raise Conflict(
-            "refusing to change questions that already have forecasts: "
-            + "; ".join(blocked)
-            + "; forcing the sync applies the changes and records a revision",
-            field="force",
-        )
-    listed = {s.id for s in specs}
-    report.missing = sorted(set(existing) - listed)
+    edits = [_edit(spec, existing.get(spec.id)) for spec in specs]
+    report.forced = _forced(edits, _human_forecast_counts(session, existing), force=force)
+    report.missing = sorted(set(existing) - {s.id for s in specs})
     resolutions = plan_file_resolutions(session, specs)
     report.resolved = [r.question_id for r in resolutions if r.reason is None]
     report.corrected = [r.question_id for r in resolutions if r.reason is not None]
-
     now = clock.now()
-    for spec, q, changes in plans:
-        if q is None:
-            report.added.append(spec.id)
-            if not dry_run:
-                add_question(session, spec=spec)
-            continue
-        paper_changed = False
-        if not dry_run and spec.paper_value is not None:
-            # Apply the field changes first so the paper forecast uses the new opening day.
-            for k, (_, v) in changes.items():
-                setattr(q, k, v)
-            paper_changed = _record_paper_forecast(session, q, spec.paper_value)
-        elif dry_run and spec.paper_value is not None:
-            paper_changed = _paper_differs(session, q.id, spec.paper_value)
-        if not changes and not paper_changed:
-            report.unchanged.append(q.id)
-            continue
-        report.updated.append(q.id)
-        if dry_run:
-            continue
-        for k, (_, v) in changes.items():
-            setattr(q, k, v)
-        q.updated_at = now
-        guarded = {
-            k: [_jsonable(o), _jsonable(n)] for k, (o, n) in changes.items() if k in PROTECTED
-        }
-        if guarded:
-            session.add(
-                QuestionRevision(
-                    question_id=q.id,
-                    changed_at=now,
-                    changes=guarded,
-                    reason="sync --force" if q.id in report.forced else "sync",
-                    forced=q.id in report.forced,
-                )
-            )
-        session.add(q)
+    for edit in edits:
+        forced = edit.spec.id in report.forced
+        outcome = _apply(session, edit, forced=forced, dry_run=dry_run, now=now)
+        getattr(report, outcome).append(edit.spec.id)
     if not dry_run:
         session.flush()
         apply_file_resolutions(session, resolutions)
     return report
+
+
+def _edit(spec: QuestionSpec, question: Question | None) -> _Edit:
+    if question is None:
+        return _Edit(spec, None)
+    wanted = spec_fields(spec)
+    changes = {k: (getattr(question, k), v) for k, v in wanted.items() if getattr(question, k) != v}
+    return _Edit(spec, question, changes)
+
+
+def _forced(edits: Sequence[_Edit], forecasts: dict[str, int], *, force: bool) -> list[str]:
+    """The questions whose protected fields change although people have forecast them:
+    allowed only with ``force`` (their ids are returned), else the whole sync is refused."""
+    touched = [e for e in edits if e.protected and forecasts.get(e.spec.id, 0) > 0]
+    if touched and not force:
+        blocked = "; ".join(f"{e.spec.id} ({', '.join(e.protected)})" for e in touched)
+        raise Conflict(
+            f"refusing to change questions that already have forecasts: {blocked}; "
+            "forcing the sync applies the changes and records a revision",
+            field="force",
+        )
+    return [e.spec.id for e in touched]
+
+
+def _apply(session: Session, edit: _Edit, *, forced: bool, dry_run: bool, now: dt.datetime) -> str:
+    """Add or update one question (or, on a dry run, only say which): the SyncReport list
+    it belongs to, ``added``, ``updated`` or ``unchanged``."""
+    q = edit.question
+    if q is None:
+        if not dry_run:
+            add_question(session, spec=edit.spec)
+        return "added"
+    paper_changed = _sync_paper_forecast(session, q, edit, dry_run=dry_run)
+    if not edit.changes and not paper_changed:
+        return "unchanged"
+    if not dry_run:
+        _update(session, q, edit.changes, forced=forced, now=now)
+    return "updated"
+
+
+def _sync_paper_forecast(session: Session, q: Question, edit: _Edit, *, dry_run: bool) -> bool:
+    """Whether the paper's forecast changes; recorded unless this is a dry run."""
+    value = edit.spec.paper_value
+    if value is None:
+        return False
+    if dry_run:
+        return _paper_differs(session, q.id, value)
+    # The field changes first, so the paper's forecast is made on the new opening day.
+    for k, (_, v) in edit.changes.items():
+        setattr(q, k, v)
+    return _record_paper_forecast(session, q, value)
+
+
+def _update(
+    session: Session,
+    q: Question,
+    changes: dict[str, tuple[Any, Any]],
+    *,
+    forced: bool,
+    now: dt.datetime,
+) -> None:
+    """Apply the changes; a change to a protected field is kept as a revision."""
+    for k, (_, v) in changes.items():
+        setattr(q, k, v)
+    q.updated_at = now
+    guarded = {k: [_jsonable(o), _jsonable(n)] for k, (o, n) in changes.items() if k in PROTECTED}
+    if guarded:
+        session.add(
+            QuestionRevision(
+                question_id=q.id,
+                changed_at=now,
+                changes=guarded,
+                reason="sync --force" if forced else "sync",
+                forced=forced,
+            )
+        )
+    session.add(q)
 
 
 def _paper_differs(session: Session, question_id: str, value: Value) -> bool:
