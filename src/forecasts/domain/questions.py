@@ -569,75 +569,19 @@ def question_detail(
     """Everything about one question: the list view plus text, history and revisions."""
     q = get_question(session, question_id=question_id)
     at = as_of_instant(as_of)
-    history = list(
-        session.execute(
-            select(Resolution).where(Resolution.question_id == q.id).order_by(Resolution.id)  # type: ignore[arg-type]
-        ).scalars()
-    )
-    if as_of is not None:
-        history = [r for r in history if r.resolved_on <= as_of]
-    forecasts = list(
-        session.execute(
-            select(Forecast)
-            .where(Forecast.question_id == q.id, Forecast.made_at <= at)  # type: ignore[arg-type]
-            .order_by(Forecast.made_at, Forecast.id)  # type: ignore[arg-type]
-        ).scalars()
-    )
-    latest: dict[str, Forecast] = {}
-    for f in forecasts:
-        latest[f.person] = f
-    ordered_latest = sorted(latest.values(), key=lambda f: (f.made_at, f.id or 0))
-    current = history[-1] if history else None
-    proposals = list(
-        session.execute(
-            select(Proposal)
-            .where(col(Proposal.question_id) == q.id, col(Proposal.proposed_at) <= at)
-            .order_by(col(Proposal.id))
-        ).scalars()
-    )
+    history = _resolution_history(session, q.id, as_of)
+    forecasts = _forecasts_made_by(session, q.id, at)
     open_now = open_proposals_at(session, [q.id], at).get(q.id, [])
-    d = summary(q, current, ordered_latest, at, open_now)
-    revisions = session.execute(
-        select(QuestionRevision)
-        .where(col(QuestionRevision.question_id) == q.id)
-        .order_by(col(QuestionRevision.id))
-    ).scalars()
+    d = summary(q, history[-1] if history else None, _latest_each(forecasts), at, open_now)
+    d.update(_text_fields(q))
     d.update(
         {
-            "criteria": q.criteria,
-            "fine_print": q.fine_print,
-            "sources": list(q.sources),
-            "claim": (
-                {"section": q.claim_section, "quote": q.claim_quote} if q.claim_quote else None
-            ),
-            "news": q.news_query,
-            "resolution_terms": list(q.resolution_terms),
-            "reviewers": list(q.reviewers),
-            "created_at": clock.iso(q.created_at),
-            "updated_at": clock.iso(q.updated_at),
-            "forecasts": [
-                {
-                    "by": f.person,
-                    "value": f.value,
-                    "made_at": clock.iso(f.made_at),
-                    "recorded_at": clock.iso(f.recorded_at),
-                    "note": f.note,
-                }
-                for f in forecasts
-            ],
+            "forecasts": [_forecast_dict(f) for f in forecasts],
             "resolutions": [
                 resolution_dict(r, superseded=i < len(history) - 1) for i, r in enumerate(history)
             ],
-            "proposals": [proposal_dict(p, at) for p in proposals],
-            "revisions": [
-                {
-                    "changed_at": clock.iso(r.changed_at),
-                    "changes": r.changes,
-                    "reason": r.reason,
-                    "forced": r.forced,
-                }
-                for r in revisions
-            ],
+            "proposals": [proposal_dict(p, at) for p in _proposals_made_by(session, q.id, at)],
+            "revisions": [_revision_dict(r) for r in _revisions(session, q.id)],
             "days_until": days_until(q, at.date()),
             "crowd_history": [
                 {"at": clock.iso(when), "crowd": value}
@@ -646,6 +590,86 @@ def question_detail(
         }
     )
     return d
+
+
+def _resolution_history(
+    session: Session, question_id: str, as_of: dt.date | None
+) -> list[Resolution]:
+    """Every resolution, oldest first (the last is current); with ``as_of``, those resolved
+    on or before that day."""
+    stmt = select(Resolution).where(col(Resolution.question_id) == question_id)
+    if as_of is not None:
+        stmt = stmt.where(col(Resolution.resolved_on) <= as_of)
+    return list(session.execute(stmt.order_by(col(Resolution.id))).scalars())
+
+
+def _forecasts_made_by(session: Session, question_id: str, at: dt.datetime) -> list[Forecast]:
+    return list(
+        session.execute(
+            select(Forecast)
+            .where(col(Forecast.question_id) == question_id, col(Forecast.made_at) <= at)
+            .order_by(col(Forecast.made_at), col(Forecast.id))
+        ).scalars()
+    )
+
+
+def _latest_each(forecasts: Sequence[Forecast]) -> list[Forecast]:
+    """Each person's latest forecast, oldest first (``forecasts`` in the order made)."""
+    latest = {f.person: f for f in forecasts}
+    return sorted(latest.values(), key=lambda f: (f.made_at, f.id or 0))
+
+
+def _proposals_made_by(session: Session, question_id: str, at: dt.datetime) -> list[Proposal]:
+    return list(
+        session.execute(
+            select(Proposal)
+            .where(col(Proposal.question_id) == question_id, col(Proposal.proposed_at) <= at)
+            .order_by(col(Proposal.id))
+        ).scalars()
+    )
+
+
+def _revisions(session: Session, question_id: str) -> list[QuestionRevision]:
+    return list(
+        session.execute(
+            select(QuestionRevision)
+            .where(col(QuestionRevision.question_id) == question_id)
+            .order_by(col(QuestionRevision.id))
+        ).scalars()
+    )
+
+
+def _text_fields(q: Question) -> dict[str, Any]:
+    return {
+        "criteria": q.criteria,
+        "fine_print": q.fine_print,
+        "sources": list(q.sources),
+        "claim": {"section": q.claim_section, "quote": q.claim_quote} if q.claim_quote else None,
+        "news": q.news_query,
+        "resolution_terms": list(q.resolution_terms),
+        "reviewers": list(q.reviewers),
+        "created_at": clock.iso(q.created_at),
+        "updated_at": clock.iso(q.updated_at),
+    }
+
+
+def _forecast_dict(f: Forecast) -> dict[str, Any]:
+    return {
+        "by": f.person,
+        "value": f.value,
+        "made_at": clock.iso(f.made_at),
+        "recorded_at": clock.iso(f.recorded_at),
+        "note": f.note,
+    }
+
+
+def _revision_dict(r: QuestionRevision) -> dict[str, Any]:
+    return {
+        "changed_at": clock.iso(r.changed_at),
+        "changes": r.changes,
+        "reason": r.reason,
+        "forced": r.forced,
+    }
 
 
 def days_until(q: Question, today: dt.date) -> dict[str, int]:
