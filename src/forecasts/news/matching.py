@@ -159,6 +159,60 @@ class Matches:
         return self._present(int(self.doc[i]), cq.resolution)
 
 
+@dataclass(frozen=True)
+class _Presence:
+    """Term presence over a batch of documents: (document, term) keys, sorted, and one
+    bitset of documents per term, anywhere and in the title."""
+
+    n_docs: int
+    n_terms: int
+    keys: I64
+    anywhere: npt.NDArray[np.uint8]
+    in_title: npt.NDArray[np.uint8]
+    #: The bits of real documents (the last byte may be part padding).
+    valid: npt.NDArray[np.uint8]
+
+
+@dataclass(frozen=True)
+class _QuestionHits:
+    """Matches as parallel arrays: question index, document, weight, possible resolution,
+    weak (a GDELT result the query does not match)."""
+
+    question: I64
+    doc: I64
+    weight: npt.NDArray[np.float64]
+    possible: BoolArr
+    weak: BoolArr
+
+    @classmethod
+    def concatenate(cls, parts: Sequence[_QuestionHits]) -> _QuestionHits:
+        if not parts:
+            return cls(
+                _EMPTY_I64,
+                _EMPTY_I64,
+                np.zeros(0, dtype=np.float64),
+                np.zeros(0, dtype=bool),
+                np.zeros(0, dtype=bool),
+            )
+        return cls(
+            np.concatenate([p.question for p in parts]),
+            np.concatenate([p.doc for p in parts]),
+            np.concatenate([p.weight for p in parts]),
+            np.concatenate([p.possible for p in parts]),
+            np.concatenate([p.weak for p in parts]),
+        )
+
+
+def _scores(hits: _QuestionHits, *, n_docs: int, n_questions: int) -> npt.NDArray[np.float64]:
+    """Weight times the breadth penalty of how many questions the article fully matches.
+    A weak match takes the penalty of an article matching every question, so its score is
+    below that of any full match (weight >= 1, penalty >= that)."""
+    breadth = np.bincount(hits.doc[~hits.weak], minlength=n_docs) if n_docs else _EMPTY_I64
+    penalty = breadth_penalty(breadth[hits.doc], n_questions)
+    penalty[hits.weak] = breadth_penalty([n_questions], n_questions)[0]
+    return np.round(hits.weight * penalty, 4)
+
+
 class Matcher:
     """All questions' queries compiled into one index. Build once, match many batches."""
 
@@ -423,89 +477,84 @@ class Matcher:
         counted in the breadth penalty of the article's full matches.
         """
         n = len(docs)
+        presence = self._presence(docs)
+        forced_by_q = self._by_question(forced, n)
+        weak_by_q = self._by_question(weak, n)
+        found = [
+            self._match_question(qi, cq, presence, forced_by_q.get(qi), weak_by_q.get(qi))
+            for qi, cq in enumerate(self.questions)
+        ]
+        hits = _QuestionHits.concatenate([f for f in found if f is not None])
+        return Matches(
+            question_ids=self.question_ids,
+            question=hits.question,
+            doc=hits.doc,
+            weight=hits.weight,
+            score=_scores(hits, n_docs=n, n_questions=len(self.questions)),
+            possible_resolution=hits.possible,
+            weak=hits.weak,
+            presence=presence.keys,
+            n_terms=presence.n_terms,
+            term_text=self.term_text,
+            compiled=self.questions,
+        )
+
+    def _presence(self, docs: Sequence[tuple[str, str | None]]) -> _Presence:
+        """Which terms each document holds, anywhere and in its title, as bitsets."""
+        n = len(docs)
         n_terms = max(len(self.term_text), 1)
-        nbytes = (n + 7) // 8
         d, t, in_title = self.scan(docs)
         any_keys = _unique(d * n_terms + t)  # sorted (document, term) presence
         title_keys = _unique(d[in_title] * n_terms + t[in_title])
-        any_bits = _bitsets(any_keys // n_terms, any_keys % n_terms, n_terms, n)
-        title_bits = _bitsets(title_keys // n_terms, title_keys % n_terms, n_terms, n)
-        valid = np.zeros(nbytes, dtype=np.uint8)
+        valid = np.zeros((n + 7) // 8, dtype=np.uint8)
         if n:
             valid[:] = 0xFF
             if n % 8:
                 valid[-1] = (1 << (n % 8)) - 1
-        forced_by_q = self._by_question(forced, n)
-        weak_by_q = self._by_question(weak, n)
-
-        q_parts: list[I64] = []
-        d_parts: list[I64] = []
-        w_parts: list[npt.NDArray[np.float64]] = []
-        r_parts: list[BoolArr] = []
-        weak_parts: list[BoolArr] = []
-        for qi, cq in enumerate(self.questions):
-            hits = _eval(cq.query, any_bits, self.term_ids, valid)
-            if qi in forced_by_q:
-                hits = hits | _single_bits(forced_by_q[qi], n)
-            weak_bits = None
-            if qi in weak_by_q:
-                weak_bits = np.bitwise_and(_single_bits(weak_by_q[qi], n), np.invert(hits))
-                hits = hits | weak_bits
-            if not hits.any():
-                continue
-            ds = np.flatnonzero(np.unpackbits(hits, bitorder="little", count=n)).astype(np.int64)
-            if weak_bits is None:
-                is_weak = np.zeros(len(ds), dtype=bool)
-            else:
-                is_weak = _bits_at(weak_bits, ds)
-            weight = np.zeros(len(ds), dtype=np.float64)
-            for tid in cq.positive:
-                in_t = _bits_at(title_bits[tid], ds)
-                in_a = _bits_at(any_bits[tid], ds)
-                weight += np.where(in_t, 2.0, np.where(in_a, 1.0, 0.0))
-            np.maximum(weight, 1.0, out=weight)
-            weight[is_weak] = WEAK_WEIGHT
-            res = np.zeros(len(ds), dtype=bool)
-            for tid in cq.resolution:
-                res |= _bits_at(any_bits[tid], ds)
-            res &= ~is_weak
-            q_parts.append(np.full(len(ds), qi, dtype=np.int64))
-            d_parts.append(ds)
-            w_parts.append(weight)
-            r_parts.append(res)
-            weak_parts.append(is_weak)
-
-        if q_parts:
-            question = np.concatenate(q_parts)
-            doc = np.concatenate(d_parts)
-            weight = np.concatenate(w_parts)
-            possible = np.concatenate(r_parts)
-            is_weak = np.concatenate(weak_parts)
-        else:
-            question, doc = _EMPTY_I64, _EMPTY_I64
-            weight = np.zeros(0, dtype=np.float64)
-            possible = np.zeros(0, dtype=bool)
-            is_weak = np.zeros(0, dtype=bool)
-        q_total = len(self.questions)
-        breadth = np.bincount(doc[~is_weak], minlength=n) if n else _EMPTY_I64
-        penalty = breadth_penalty(breadth[doc], q_total)
-        # A weak match takes the penalty of an article matching every question: its
-        # score is below that of any full match (weight >= 1, penalty >= that).
-        penalty[is_weak] = breadth_penalty([q_total], q_total)[0]
-        score = np.round(weight * penalty, 4)
-        return Matches(
-            question_ids=self.question_ids,
-            question=question,
-            doc=doc,
-            weight=weight,
-            score=score,
-            possible_resolution=possible,
-            weak=is_weak,
-            presence=any_keys,
+        return _Presence(
+            n_docs=n,
             n_terms=n_terms,
-            term_text=self.term_text,
-            compiled=self.questions,
+            keys=any_keys,
+            anywhere=_bitsets(any_keys // n_terms, any_keys % n_terms, n_terms, n),
+            in_title=_bitsets(title_keys // n_terms, title_keys % n_terms, n_terms, n),
+            valid=valid,
         )
+
+    def _match_question(
+        self,
+        qi: int,
+        cq: CompiledQuestion,
+        presence: _Presence,
+        forced: list[int] | None,
+        weak: list[int] | None,
+    ) -> _QuestionHits | None:
+        """One question's matches: its query over the documents, plus the forced ones,
+        plus the weak ones its query does not match. Each with its weight and flag."""
+        n = presence.n_docs
+        hits = _eval(cq.query, presence.anywhere, self.term_ids, presence.valid)
+        if forced:
+            hits = hits | _single_bits(forced, n)
+        weak_bits = None
+        if weak:
+            weak_bits = np.bitwise_and(_single_bits(weak, n), np.invert(hits))
+            hits = hits | weak_bits
+        if not hits.any():
+            return None
+        ds = np.flatnonzero(np.unpackbits(hits, bitorder="little", count=n)).astype(np.int64)
+        is_weak = np.zeros(len(ds), dtype=bool) if weak_bits is None else _bits_at(weak_bits, ds)
+        # Each positive term counts 2 in the title, 1 elsewhere; a match weighs at least 1.
+        weight = np.zeros(len(ds), dtype=np.float64)
+        for tid in cq.positive:
+            in_t = _bits_at(presence.in_title[tid], ds)
+            in_a = _bits_at(presence.anywhere[tid], ds)
+            weight += np.where(in_t, 2.0, np.where(in_a, 1.0, 0.0))
+        np.maximum(weight, 1.0, out=weight)
+        weight[is_weak] = WEAK_WEIGHT
+        possible = np.zeros(len(ds), dtype=bool)
+        for tid in cq.resolution:
+            possible |= _bits_at(presence.anywhere[tid], ds)
+        possible &= ~is_weak
+        return _QuestionHits(np.full(len(ds), qi, dtype=np.int64), ds, weight, possible, is_weak)
 
     def _by_question(self, pairs: Iterable[tuple[int, str]], n: int) -> dict[int, list[int]]:
         """(document, question id) pairs as documents per compiled question index."""
