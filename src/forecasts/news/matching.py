@@ -159,6 +159,22 @@ class Matches:
         return self._present(int(self.doc[i]), cq.resolution)
 
 
+def _joined_tokens(segs: list[str], is_ascii: bool) -> tuple[str, str, list[str]]:
+    """The segments joined by a separator (itself a token), lower-cased, and its tokens.
+
+    For ASCII, lower-casing is case-folding and \\w is [A-Za-z0-9_]: mapping every other
+    character to a space and splitting is much faster than a regex."""
+    sep = " " + _SEP + " " if is_ascii else _SEP
+    big = sep.join(segs)
+    if big.count(_SEP) != len(segs) - 1:
+        big = sep.join(x.replace(_SEP, " ") for x in segs)
+    if is_ascii:
+        big = big.lower()
+        return big, sep, big.translate(_ASCII_NONWORD).split()
+    big = big.casefold()
+    return big, sep, _TOKEN_RE.findall(big)
+
+
 @dataclass(frozen=True)
 class _Presence:
     """Term presence over a batch of documents: (document, term) keys, sorted, and one
@@ -372,23 +388,7 @@ class Matcher:
 
     def _scan_group(self, segs: list[str], is_ascii: bool) -> tuple[I64, I64]:
         """(segment, term) pairs for a list of segments, all ASCII or not."""
-        if is_ascii:
-            # Lower-casing is case-folding for ASCII, and ASCII \w is [A-Za-z0-9_]: map
-            # every other character to a space and split, which is much faster than a
-            # regex. The separator is its own token.
-            sep = " " + _SEP + " "
-            big = sep.join(segs)
-            if big.count(_SEP) != len(segs) - 1:
-                big = sep.join(x.replace(_SEP, " ") for x in segs)
-            big = big.lower()
-            tokens = big.translate(_ASCII_NONWORD).split()
-        else:
-            sep = _SEP
-            big = sep.join(segs)
-            if big.count(_SEP) != len(segs) - 1:
-                big = sep.join(x.replace(_SEP, " ") for x in segs)
-            big = big.casefold()
-            tokens = _TOKEN_RE.findall(big)
+        big, sep, tokens = _joined_tokens(segs, is_ascii)
         if self._stems:
             self._learn_words(tokens)
         codes = np.fromiter(
@@ -399,63 +399,64 @@ class Matcher:
         n_words = max(len(self._word_terms), 1)
         pair = _unique(seg_of[keep] * n_words + codes[keep])
         seg_u, word_u = pair // n_words, pair % n_words
+        found = [self._single_word_terms(seg_u, word_u)]
+        texts: list[str] | None = None
+        if self._complex and len(word_u):
+            texts = big.split(sep)
+            found += self._complex_terms(seg_u, word_u, n_words, texts)
+        if self._cjk_keys and not is_ascii and _CJK_RE.search(big):
+            found.append(self._cjk_terms(texts if texts is not None else big.split(sep)))
+        return np.concatenate([s for s, _ in found]), np.concatenate([t for _, t in found])
 
-        # Each (segment, word) pair becomes one (segment, term) pair per single-word
-        # term the word is: its own term and the prefix wildcards it matches.
-        found_s: list[I64] = []
-        found_t: list[I64] = []
+    def _single_word_terms(self, seg_u: I64, word_u: I64) -> tuple[I64, I64]:
+        """Each (segment, word) pair as one (segment, term) pair per single-word term the
+        word is: its own term and the prefix wildcards it matches."""
         if self._word_single is not None:
             single = self._word_single[word_u]
             sel = single >= 0
-            found_s.append(seg_u[sel])
-            found_t.append(single[sel])
-        else:
-            count = self._wt_count[word_u]
-            n_found = int(count.sum())
-            seg_rep = np.repeat(seg_u, count)
-            first = np.repeat(self._wt_start[word_u] - (np.cumsum(count) - count), count)
-            found_s.append(seg_rep)
-            found_t.append(self._wt_terms[first + np.arange(n_found)])
+            return seg_u[sel], single[sel]
+        count = self._wt_count[word_u]
+        n_found = int(count.sum())
+        seg_rep = np.repeat(seg_u, count)
+        first = np.repeat(self._wt_start[word_u] - (np.cumsum(count) - count), count)
+        return seg_rep, self._wt_terms[first + np.arange(n_found)]
 
-        texts: list[str] | None = None
-        if self._complex and len(word_u):
-            # Segments that contain every word of a term; only those run its regex.
-            order = np.argsort(word_u, kind="stable")
-            by_word = seg_u[order]
-            bounds = np.searchsorted(word_u[order], np.arange(n_words + 1))
-            texts = big.split(sep)
-            for tid, wids, rx in self._complex:
-                cand = by_word[bounds[wids[0]] : bounds[wids[0] + 1]]
-                for w in wids[1:]:
-                    if not len(cand):
-                        break
-                    cand = np.intersect1d(
-                        cand, by_word[bounds[w] : bounds[w + 1]], assume_unique=True
-                    )
-                hits = [int(i) for i in cand if rx.search(texts[int(i)])]
-                if hits:
-                    found_s.append(np.asarray(hits, dtype=np.int64))
-                    found_t.append(np.full(len(hits), tid, dtype=np.int64))
+    def _complex_terms(
+        self, seg_u: I64, word_u: I64, n_words: int, texts: list[str]
+    ) -> list[tuple[I64, I64]]:
+        """Phrases and other multi-word terms: only segments that contain every word of a
+        term run its regex."""
+        order = np.argsort(word_u, kind="stable")
+        by_word = seg_u[order]
+        bounds = np.searchsorted(word_u[order], np.arange(n_words + 1))
+        found: list[tuple[I64, I64]] = []
+        for tid, wids, rx in self._complex:
+            cand = by_word[bounds[wids[0]] : bounds[wids[0] + 1]]
+            for w in wids[1:]:
+                if not len(cand):
+                    break
+                cand = np.intersect1d(cand, by_word[bounds[w] : bounds[w + 1]], assume_unique=True)
+            hits = [int(i) for i in cand if rx.search(texts[int(i)])]
+            if hits:
+                found.append(
+                    (np.asarray(hits, dtype=np.int64), np.full(len(hits), tid, dtype=np.int64))
+                )
+        return found
 
-        if self._cjk_keys and not is_ascii and _CJK_RE.search(big):
-            if texts is None:
-                texts = big.split(sep)
-            hs: list[int] = []
-            ht: list[int] = []
-            for i, text in enumerate(texts):
-                runs = _CJK_RUN_RE.findall(text)
-                if not runs:
-                    continue
-                for ch in set("".join(runs)) & self._cjk_keys:
-                    for tid, term in self._cjk[ch]:
-                        if term in text:
-                            hs.append(i)
-                            ht.append(tid)
-            found_s.append(np.asarray(hs, dtype=np.int64))
-            found_t.append(np.asarray(ht, dtype=np.int64))
-        if not found_s:
-            return _EMPTY_I64, _EMPTY_I64
-        return np.concatenate(found_s), np.concatenate(found_t)
+    def _cjk_terms(self, texts: list[str]) -> tuple[I64, I64]:
+        """Chinese, Japanese and Korean terms, matched as substrings (no word boundaries)."""
+        hs: list[int] = []
+        ht: list[int] = []
+        for i, text in enumerate(texts):
+            runs = _CJK_RUN_RE.findall(text)
+            if not runs:
+                continue
+            for ch in set("".join(runs)) & self._cjk_keys:
+                for tid, term in self._cjk[ch]:
+                    if term in text:
+                        hs.append(i)
+                        ht.append(tid)
+        return np.asarray(hs, dtype=np.int64), np.asarray(ht, dtype=np.int64)
 
     # ------------------------------------------------------------------- match
 
